@@ -1,0 +1,17 @@
+"""The whole configuration every subcommand reads. Sections map one-to-one to top-level YAML keys."""
+
+from .base import StrictModel
+from .capture import CaptureConfig
+from .coach import CoachConfig
+from .device import DeviceConfig
+from .features import AudioConfig, PoseConfig, ReferenceConfig, RhythmConfig
+
+
+class Settings(StrictModel):
+    device: DeviceConfig = DeviceConfig()
+    capture: CaptureConfig = CaptureConfig()
+    pose: PoseConfig = PoseConfig()
+    audio: AudioConfig = AudioConfig()
+    rhythm: RhythmConfig = RhythmConfig()
+    reference: ReferenceConfig = ReferenceConfig()
+    coach: CoachConfig = CoachConfig()

@@ -1,0 +1,62 @@
+"""The model manifest: every artefact the box loads is listed in models/manifest.json with its sha256.
+
+The box refuses a model whose hash does not match, and says which file and what it expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import MODELS_DIR
+from .errors import ModelError
+
+MANIFEST = MODELS_DIR / "manifest.json"
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_manifest(path: Path = MANIFEST) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{path}: model manifest not found") from None
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path}: model manifest is not valid JSON ({exc})") from None
+
+
+@lru_cache(maxsize=64)
+def _verified(path: str, mtime_ns: int, size: int, expected: str) -> str:
+    # Cached on (path, mtime, size) so a model is hashed once per process, not once per file scored.
+    return sha256_of(path)
+
+
+def verify_model(path: str | Path, manifest_path: Path = MANIFEST) -> dict[str, Any]:
+    """Return the manifest entry of `path` after checking its sha256; raise ModelError otherwise.
+
+    Models outside the manifest's folder (a venue's own file given on the command line) are
+    accepted only if they are listed by name; an unlisted file is refused with the reason.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found")
+    manifest = load_manifest(manifest_path)
+    entry = manifest.get("artifacts", {}).get(path.name)
+    if entry is None:
+        raise ModelError(f"{path}: not listed in {manifest_path}; add it with its sha256 before the box may load it")
+    stat = path.stat()
+    actual = _verified(str(path.resolve()), stat.st_mtime_ns, stat.st_size, entry["sha256"])
+    if actual != entry["sha256"]:
+        raise ModelError(
+            f"{path}: sha256 {actual[:12]}… does not match the manifest's {entry['sha256'][:12]}…; refusing to load it"
+        )
+    return entry
