@@ -1,0 +1,10 @@
+"""The box's coach: the performer's student model and the next practice task.
+
+assessment (sub-scores) ──► skills (TP, ME, SR, IS) ──► store (SQLite, per performer)
+    ──► progress (moving average, learning pace, forecast) ──► observation
+    ──► policy (ONNX Q-network, onnxruntime) ──► recommendation (task + Q-values as reason)
+
+The observation layout and the progress formulas here are the ones the simulator in
+training/coach/ uses to train the policy, so the box feeds the network what it learned on.
+Nothing here imports torch, onnx, training or export.
+"""
