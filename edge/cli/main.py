@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except PerfscoreError as exc:
         print(f"perfscore {args.command}: {exc}", file=sys.stderr)
         return exitcodes.USAGE if isinstance(exc, ConfigError) else exitcodes.FAILED
+    except BrokenPipeError:  # `perfscore analyze --json x | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return exitcodes.OK
     except KeyboardInterrupt:
         print(f"perfscore {args.command}: interrupted", file=sys.stderr)
         return exitcodes.INTERRUPTED

@@ -1,0 +1,99 @@
+"""Audio features, computed with aubio at one analysis rate and hop.
+
+Why aubio and not librosa: aubio is a small C library with no JIT; it starts in milliseconds and
+pitch + onsets + MFCCs on 3 s of audio cost ~8 ms on one core. librosa's first call JIT-compiles
+for ~19 s, a poor fit for a box that restarts under systemd (see shared/FACTS.md).
+
+Hop sizes (defaults, `audio:` config): everything is analysed at 22 050 Hz with a 256-sample hop
+(11.6 ms); onsets, beats and MFCCs use a 1024-sample window, pitch a 2048-sample window (long enough
+for two periods of 40 Hz), loudness a 512-sample RMS window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...config.features import AudioConfig
+from .beats import fit_grid, refine_beats, tempo_bpm, tempo_cv, track_beats
+from .loudness import FLOOR_DBFS, rms_dbfs
+from .mfcc import compute_mfcc
+from .onsets import detect_onsets
+from .pitch import hz_to_midi, pitch_times, track_pitch
+
+
+@dataclass
+class AudioFeatures:
+    """Everything measured on one audio signal. Times are on the recording's timeline (start_s added)."""
+
+    sample_rate: int
+    hop: int
+    start_s: float             # where the audio starts on the recording's timeline
+    duration_s: float
+    frame_times: np.ndarray    # (F,) centre of each analysis frame
+    onset_envelope: np.ndarray  # (F,) aubio's onset detection function
+    onsets_s: np.ndarray
+    beats_s: np.ndarray
+    tempo_bpm: float | None
+    tempo_cv: float | None
+    f0_hz: np.ndarray          # (F,) 0 where unvoiced
+    f0_confidence: np.ndarray  # (F,)
+    f0_times: np.ndarray       # (F,)
+    rms_dbfs: np.ndarray       # (F,)
+    mfcc: np.ndarray           # (F, n_mfcc)
+    peak_dbfs: float
+    silent: bool               # nothing above the silence threshold: no onsets, beats or pitch
+
+    @property
+    def voiced(self) -> np.ndarray:
+        return (self.f0_hz > 0) & (self.f0_confidence >= self.min_confidence)
+
+    min_confidence: float = 0.8
+
+    def f0_midi(self) -> np.ndarray:
+        """Pitch in MIDI numbers where confidently voiced, else NaN."""
+        return np.where(self.voiced, hz_to_midi(self.f0_hz), np.nan)
+
+    def grid(self) -> tuple[float, float] | None:
+        return fit_grid(self.beats_s)
+
+
+def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 0.0) -> AudioFeatures:
+    """Measure mono float32 samples at config.sample_rate that start at `start_s` on the timeline."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    sr, hop = config.sample_rate, config.hop_size
+    loud = rms_dbfs(x, hop, 2 * hop)
+    peak = float(20 * np.log10(np.max(np.abs(x)))) if len(x) and np.any(x) else FLOOR_DBFS
+    silent = bool(loud.max(initial=FLOOR_DBFS) < config.silence_dbfs)
+
+    if silent:
+        envelope, onsets, beats = np.zeros(len(x) // hop, np.float32), np.zeros(0), np.zeros(0)
+    else:
+        envelope, onsets = detect_onsets(x, sr, hop, method=config.onset_method, threshold=config.onset_threshold,
+                                         loudness_db=loud, silence_dbfs=config.silence_dbfs)
+        beats = refine_beats(track_beats(x, sr, hop), onsets, envelope, hop / sr,
+                             max_bpm=config.max_bpm, min_bpm=config.min_bpm)
+    f0, confidence = track_pitch(x, sr, hop, method=config.pitch_method, window=config.pitch_window,
+                                 silence_dbfs=config.silence_dbfs)
+    n = len(x) // hop
+    return AudioFeatures(
+        sample_rate=sr,
+        hop=hop,
+        start_s=start_s,
+        duration_s=len(x) / sr,
+        frame_times=start_s + (np.arange(n) + 0.5) * hop / sr,
+        onset_envelope=envelope,
+        onsets_s=start_s + onsets,
+        beats_s=start_s + beats,
+        tempo_bpm=tempo_bpm(beats),
+        tempo_cv=tempo_cv(beats),
+        f0_hz=f0,
+        f0_confidence=confidence,
+        f0_times=start_s + pitch_times(n, sr, hop, config.pitch_window),
+        rms_dbfs=loud[:n],
+        mfcc=compute_mfcc(x, sr, hop, n_filters=config.n_mel_filters, n_coeffs=config.n_mfcc),
+        peak_dbfs=peak,
+        silent=silent,
+        min_confidence=config.pitch_min_confidence,
+    )

@@ -1,0 +1,168 @@
+"""A music performance against its MIDI reference: DTW on pitch, per-note deviations, mir_eval hit rates.
+
+1. The reference melody and the performance's pitch track are sampled on one frame grid (2 analysis
+   hops, 23 ms) and aligned by DTW on pitch distance. This is what pairs each reference note with the
+   moment it was played, even with wrong, missed or extra notes and a different tempo.
+2. Each reference note's performed onset is the transcribed onset nearest its aligned time; its pitch
+   deviation (cents) is the median f0 over the aligned middle of the note against the written pitch.
+3. Timing is judged against a time map: by default a robust straight line (Theil–Sen) through
+   (written onset, performed onset) — the performer's own start and tempo — so deviations are rubato,
+   rushing and dragging rather than "started 2 s into the recording". With `clock="reference"` the
+   reference's own clock is used (play-along: written time = recording time).
+4. Hit rates use mir_eval's transcription metrics with its tolerances (onset 50 ms, pitch 50 cents)
+   between the reference warped onto the performance and the transcribed notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mir_eval
+import numpy as np
+from scipy.stats import theilslopes
+
+from .audio import AudioFeatures
+from .dtw import dtw
+from .notes import Notes, melody, transcribe
+
+FRAME_HOPS = 2          # DTW frame = 2 analysis hops (23 ms): fine enough for 50 ms tolerances, 4× cheaper
+MATCH_WINDOW_S = 0.12   # a performed onset further than this from the aligned time is not this note's
+
+
+@dataclass
+class NoteComparison:
+    written_onset_s: float
+    written_pitch: float
+    performed_onset_s: float | None   # None: no onset found near the aligned time
+    onset_deviation_ms: float | None  # against the time map
+    pitch_deviation_cents: float | None  # None: nothing voiced where the note was aligned
+
+
+@dataclass
+class MusicComparison:
+    notes: list[NoteComparison]
+    time_offset_s: float     # performed = offset + tempo_ratio × written
+    tempo_ratio: float       # > 1: played slower than written
+    clock: str
+    note_precision: float
+    note_recall: float
+    note_f1: float
+    onset_hit_rate: float    # fraction of reference notes with an onset within tolerance
+    pitch_hit_rate: float    # fraction of reference notes within the pitch tolerance
+    dtw_cost: float
+    transcribed: Notes
+
+    def summary(self) -> dict:
+        onset = np.array([n.onset_deviation_ms for n in self.notes if n.onset_deviation_ms is not None])
+        cents = np.array([n.pitch_deviation_cents for n in self.notes if n.pitch_deviation_cents is not None])
+        return {
+            "kind": "music",
+            "clock": self.clock,
+            "notes_written": len(self.notes),
+            "notes_transcribed": len(self.transcribed),
+            "time_offset_s": round(self.time_offset_s, 4),
+            "tempo_ratio": round(self.tempo_ratio, 4),
+            "onset_deviation_ms": _stats(onset),
+            "pitch_deviation_cents": _stats(cents),
+            "note_precision": round(self.note_precision, 4),
+            "note_recall": round(self.note_recall, 4),
+            "note_f1": round(self.note_f1, 4),
+            "onset_hit_rate": round(self.onset_hit_rate, 4),
+            "pitch_hit_rate": round(self.pitch_hit_rate, 4),
+            "dtw_cost": round(self.dtw_cost, 4),
+            "per_note": [
+                {"written_onset_s": round(n.written_onset_s, 4), "written_pitch": round(n.written_pitch, 2),
+                 "performed_onset_s": None if n.performed_onset_s is None else round(n.performed_onset_s, 4),
+                 "onset_deviation_ms": None if n.onset_deviation_ms is None else round(n.onset_deviation_ms, 1),
+                 "pitch_deviation_cents": None if n.pitch_deviation_cents is None else round(n.pitch_deviation_cents, 1)}
+                for n in self.notes
+            ],
+        }
+
+
+def _stats(values: np.ndarray) -> dict:
+    if len(values) == 0:
+        return {"mean": None, "std": None, "mean_abs": None, "n": 0}
+    return {"mean": round(float(values.mean()), 2), "std": round(float(values.std()), 2),
+            "mean_abs": round(float(np.abs(values).mean()), 2), "n": int(len(values))}
+
+
+def _pitch_cost(ref: np.ndarray, perf: np.ndarray) -> np.ndarray:
+    """Frame-to-frame cost: semitone distance capped at 3 (scaled to 0–1); rest vs sound costs 0.5."""
+    r, p = ref[:, None], perf[None, :]
+    both = np.isfinite(r) & np.isfinite(p)
+    neither = ~np.isfinite(r) & ~np.isfinite(p)
+    cost = np.where(both, np.minimum(np.abs(np.nan_to_num(r) - np.nan_to_num(p)), 3.0) / 3.0, 0.5)
+    return np.where(neither, 0.0, cost).astype(np.float32)
+
+
+def compare_to_midi(reference: Notes, audio: AudioFeatures, *, onset_tolerance_ms: float = 50.0,
+                    pitch_tolerance_cents: float = 50.0, clock: str = "fitted") -> MusicComparison:
+    ref = melody(reference)
+    f0 = audio.f0_midi()
+    step = FRAME_HOPS * audio.hop / audio.sample_rate
+    performed = transcribe(audio.onsets_s, f0, audio.f0_times, audio.rms_dbfs)
+
+    # Frame grids: the written melody from its first onset, the performance around its voiced part.
+    ref_start, ref_end = ref.onsets.min(), ref.offsets.max()
+    ref_times = np.arange(ref_start, ref_end, step)
+    ref_pitch = np.full(len(ref_times), np.nan)
+    for on, off, pitch in zip(ref.onsets, ref.offsets, ref.pitches):
+        ref_pitch[(ref_times >= on) & (ref_times < off)] = pitch
+    voiced_times = audio.f0_times[np.isfinite(f0)]
+    if len(voiced_times) == 0:
+        raise ValueError("nothing pitched was heard: cannot compare with the reference")
+    perf_times = np.arange(max(voiced_times[0] - 0.1, audio.f0_times[0]), voiced_times[-1] + 0.1, step)
+    perf_pitch = np.interp(perf_times, audio.f0_times, np.nan_to_num(f0, nan=-1000.0))
+    perf_pitch[perf_pitch < 0] = np.nan  # interpolating across unvoiced frames must not invent pitch
+
+    path, cost = dtw(_pitch_cost(ref_pitch, perf_pitch))
+    # Aligned performance time of every reference frame (first performance frame on the path).
+    first = np.full(len(ref_times), -1)
+    for i, j in path[::-1]:
+        first[i] = j
+    aligned = perf_times[first]
+
+    notes, pairs = [], []
+    for on, off, pitch in zip(ref.onsets, ref.offsets, ref.pitches):
+        k = min(int((on - ref_start) / step), len(ref_times) - 1)
+        t_aligned = aligned[k]
+        near = performed.onsets[np.abs(performed.onsets - t_aligned) <= MATCH_WINDOW_S]
+        played = float(near[np.argmin(np.abs(near - t_aligned))]) if len(near) else None
+        # Pitch over the aligned middle 60 % of the note.
+        lo = min(int((on + 0.2 * (off - on) - ref_start) / step), len(ref_times) - 1)
+        hi = min(max(int((on + 0.8 * (off - on) - ref_start) / step), lo + 1), len(ref_times))
+        span = (aligned[lo], aligned[hi - 1] + step)
+        sung = f0[(audio.f0_times >= span[0]) & (audio.f0_times <= span[1])]
+        sung = sung[np.isfinite(sung)]
+        cents = float(np.median(sung) - pitch) * 100 if len(sung) else None
+        notes.append(NoteComparison(float(on), float(pitch), played, None, cents))
+        if played is not None:
+            pairs.append((on, played))
+
+    if clock == "reference" or len(pairs) < 3:
+        slope, offset = 1.0, 0.0
+    else:
+        written, played_at = np.array(pairs).T
+        slope, offset, _, _ = theilslopes(played_at, written)
+    for n in notes:
+        if n.performed_onset_s is not None:
+            n.onset_deviation_ms = (n.performed_onset_s - (offset + slope * n.written_onset_s)) * 1000.0
+
+    # mir_eval: the reference warped onto the performance's timeline vs what was transcribed.
+    warped_on = np.array([n.performed_onset_s if n.performed_onset_s is not None
+                          else aligned[min(int((n.written_onset_s - ref_start) / step), len(aligned) - 1)]
+                          for n in notes])
+    warped = np.stack([warped_on, warped_on + (ref.offsets - ref.onsets) * slope], axis=1)
+    if len(performed):
+        precision, recall, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
+            warped, ref.hz(), performed.intervals(), performed.hz(),
+            onset_tolerance=onset_tolerance_ms / 1000, pitch_tolerance=pitch_tolerance_cents, offset_ratio=None)
+    else:
+        precision = recall = f1 = 0.0
+    onset_hits = np.mean([n.onset_deviation_ms is not None and abs(n.onset_deviation_ms) <= onset_tolerance_ms
+                          for n in notes])
+    pitch_hits = np.mean([n.pitch_deviation_cents is not None and abs(n.pitch_deviation_cents) <= pitch_tolerance_cents
+                          for n in notes])
+    return MusicComparison(notes, float(offset), float(slope), clock, float(precision), float(recall), float(f1),
+                           float(onset_hits), float(pitch_hits), cost, performed)
