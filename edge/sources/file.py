@@ -1,13 +1,21 @@
 """Recorded files through PyAV: video (mp4, mov, mkv, webm, avi) with or without audio, and audio-only files.
 
-Video and audio are demuxed together and keep their presentation timestamps, so streams that
-start at different times stay aligned. Audio is resampled by FFmpeg to mono float32 at the rate
-the features want.
+Video and audio are demuxed together and keep their presentation timestamps. Zero of the timeline
+is the earliest first frame of any stream, so a video whose audio starts 0.5 s late yields its
+first audio chunk at t = 0.5. The first frames are decoded when the file is opened (that is how the
+true stream starts are known, and how an unreadable file fails at once rather than mid-analysis).
+
+Audio is converted by FFmpeg to mono float32 at the rate the features want, in one step; a stream
+that already has that format passes through untouched.
+
+Damage is reported, not fatal: a truncated or corrupt file yields everything that decodes, and
+`info.warnings` says what was skipped or where reading stopped.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
@@ -15,139 +23,316 @@ from typing import Iterator
 import av
 import numpy as np
 
+from ..config.features import AudioConfig
 from ..errors import MediaError
 from .base import AudioChunk, Item, Source, SourceInfo, VideoFrame
+from .ffmpeg import open_failure, reason
 
 log = logging.getLogger(__name__)
 
+# The rate the audio features analyse at, unless the caller passes settings.audio.sample_rate.
+DEFAULT_SAMPLE_RATE = AudioConfig.model_fields["sample_rate"].default
 
-def _seconds(value: int | None, time_base: Fraction | None) -> float | None:
-    if value is None or time_base is None:
-        return None
-    return float(value * time_base)
+# Decoding starts by reading until every stream has shown its first frame, but never buffers more
+# than this much media doing so (a stream that starts later than this cannot be the earliest one).
+_PRIME_SPAN_S = 2.0
+# Damaged packets are skipped one by one; this many in a row means the rest is not worth trying.
+_MAX_BAD_PACKETS_IN_A_ROW = 50
+# Audio pts that disagree with the running sample count by more than this are a real gap.
+_AUDIO_GAP_S = 0.02
+# A file that ends this much earlier than its header says is reported as cut short.
+_SHORT_BY_S = 0.5
+_SHORT_BY_FRACTION = 0.05
 
 
-def _reason(exc: Exception) -> str:
-    """FFmpeg's own words, without the path it repeats."""
-    if isinstance(exc, av.error.FFmpegError):
-        return (exc.strerror or str(exc)).rstrip(".").lower()
-    return str(exc)
+def _is_picture(stream: av.stream.Stream) -> bool:
+    """Cover art in mp3/flac/m4a shows up as a one-frame video stream; it is not a performance."""
+    return bool(stream.disposition & av.stream.Disposition.attached_pic)
+
+
+def _riff_shortfall(path: Path) -> int:
+    """Bytes missing from a WAV/AVI whose RIFF header declares more than the file holds.
+
+    FFmpeg sizes such files by what is on disk, so this is the only trace of a cut-off tail.
+    Writers that stream put 0 or 0xFFFFFFFF in the header; those say nothing.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+        actual = path.stat().st_size
+    except OSError:
+        return 0
+    if len(head) < 12 or head[:4] != b"RIFF":
+        return 0
+    declared = int.from_bytes(head[4:8], "little") + 8
+    if declared <= 8 or declared >= 0xFFFFFFFF:
+        return 0
+    return max(0, declared - actual)
+
+
+def _configure_threads(stream: av.video.stream.VideoStream, threads: int) -> None:
+    ctx = stream.codec_context
+    if threads == 1:
+        ctx.thread_type = "NONE"
+        ctx.thread_count = 1
+    else:
+        # Frame threading is what helps H.264/VP9 from cameras (they rarely have several slices).
+        ctx.thread_type = "AUTO"
+        ctx.thread_count = threads  # 0 = one per core, FFmpeg's choice
 
 
 class FileSource(Source):
-    def __init__(self, path: str | Path, *, sample_rate: int = 22050, video: bool = True,
-                 audio: bool = True, max_width: int | None = None):
+    """One recording on disk. Raises `MediaError` at once if it cannot be read at all."""
+
+    def __init__(self, path: str | Path, *, sample_rate: int = DEFAULT_SAMPLE_RATE, video: bool = True,
+                 audio: bool = True, max_width: int | None = None, decode_threads: int = 2):
         self.path = Path(path)
+        self.sample_rate = sample_rate
+        self.max_width = max_width
+        self._container = None
+        self._check_path()
+        try:
+            self._container = av.open(str(self.path), metadata_errors="ignore")
+        except av.error.FFmpegError as exc:
+            raise MediaError(self.path, open_failure(self.path, exc)) from None
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise MediaError(self.path, f"cannot open: {exc}") from None
+
+        self._warnings: list[str] = []
+        try:
+            self._video, self._audio = self._pick_streams(video, audio)
+            if self._video is not None:
+                _configure_threads(self._video, decode_threads)
+            self._frames = self._decode_frames()
+            self._pending: deque = deque()
+            self._last_end = 0.0     # end of the latest item handed out, for truncation checks
+            first = self._prime()
+        except BaseException:
+            self.close()
+            raise
+        if not first:
+            self.close()
+            why = "; ".join(self._warnings) or "no packets"
+            raise MediaError(self.path, f"nothing could be decoded ({why})")
+
+        # Zero of our timeline: the earliest stream start, so a late stream keeps its offset.
+        self._t0 = min(first.values())
+        self._resampler: av.AudioResampler | None = None
+        self._audio_anchor: float | None = None
+        self._audio_emitted = 0
+        self._audio_gaps = 0
+        self._video_index = 0
+        self._last_video_t: float | None = None
+        self._started = False
+        self.info = self._describe(first)
+
+    # ---- opening ---------------------------------------------------------------------------
+
+    def _check_path(self) -> None:
         if not self.path.exists():
             raise MediaError(self.path, "file not found")
         if self.path.is_dir():
             raise MediaError(self.path, "is a folder, not a recording")
+        if not self.path.is_file():
+            raise MediaError(self.path, "not a regular file")
         if self.path.stat().st_size == 0:
             raise MediaError(self.path, "empty file (0 bytes)")
-        try:
-            self._container = av.open(str(self.path))
-        except av.error.FFmpegError as exc:
-            raise MediaError(self.path, f"not a recording FFmpeg can read ({_reason(exc)})") from None
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise MediaError(self.path, f"cannot open: {exc}") from None
 
+    def _pick_streams(self, video: bool, audio: bool):
         c = self._container
-        self._video = c.streams.video[0] if (video and c.streams.video) else None
-        self._audio = c.streams.audio[0] if (audio and c.streams.audio) else None
-        if self._video is None and self._audio is None:
-            has = "video" if c.streams.video else "audio" if c.streams.audio else "audio or video"
-            self.close()
-            raise MediaError(self.path, f"no {has} stream to read")
-        if self._video is not None and self._video.codec_context is None:
-            self._video = None
+        videos = [s for s in c.streams.video if not _is_picture(s)]
+        audios = list(c.streams.audio)
+        if not videos and not audios:
+            raise MediaError(self.path, "has no audio or video stream")
+        chosen = []
+        for wanted, streams, kind in ((video, videos, "video"), (audio, audios, "audio")):
+            stream = streams[0] if (wanted and streams) else None
+            if stream is not None and stream.codec_context is None:
+                self._warnings.append(f"{kind} stream ignored: codec '{stream.codec_tag or '?'}' "
+                                      "is not one this FFmpeg can decode")
+                stream = None
+            chosen.append(stream)
+        if chosen == [None, None]:
+            wanted = " or ".join(k for k, w in (("video", video), ("audio", audio)) if w) or "selected"
+            present = " and ".join(k for k, s in (("video", videos), ("audio", audios)) if s)
+            why = f"; {'; '.join(self._warnings)}" if self._warnings else ""
+            raise MediaError(self.path, f"no decodable {wanted} stream (it has {present}){why}")
+        return chosen[0], chosen[1]
 
-        self.sample_rate = sample_rate
-        self.max_width = max_width
-        starts = [s for s in (
-            _seconds(self._video.start_time, self._video.time_base) if self._video else None,
-            _seconds(self._audio.start_time, self._audio.time_base) if self._audio else None,
-        ) if s is not None]
-        # Zero of our timeline: the earliest stream start, so a late stream keeps its offset.
-        self._t0 = min(starts) if starts else 0.0
+    def _prime(self) -> dict[str, float]:
+        """Decode until each stream has a first timestamp; keep those frames for iteration."""
+        wanted = {s.type for s in (self._video, self._audio) if s is not None}
+        first: dict[str, float] = {}
+        for frame in self._frames:
+            self._pending.append(frame)
+            kind = "video" if isinstance(frame, av.VideoFrame) else "audio"
+            if kind not in first:
+                first[kind] = frame.time if frame.time is not None else 0.0
+            latest = frame.time if frame.time is not None else 0.0
+            if first.keys() >= wanted or latest - min(first.values()) > _PRIME_SPAN_S:
+                break
+        return first
 
-        duration = _seconds(c.duration, Fraction(1, av.time_base))
-        fps = None
-        width = height = None
+    def _describe(self, first: dict[str, float]) -> SourceInfo:
+        c = self._container
+        fps = width = height = None
         if self._video is not None:
             rate = self._video.average_rate or self._video.guessed_rate or self._video.base_rate
             fps = float(rate) if rate else None
             width, height = self._video.codec_context.width, self._video.codec_context.height
-        self.info = SourceInfo(
+            if self.max_width and width and width > self.max_width:
+                width, height = self.max_width, self._scaled_height(width, height)
+        duration = float(c.duration * Fraction(1, av.time_base)) if c.duration else None
+        return SourceInfo(
             name=str(self.path),
             has_video=self._video is not None,
             has_audio=self._audio is not None,
             fps=fps,
             width=width,
             height=height,
-            sample_rate=sample_rate if self._audio is not None else None,
+            sample_rate=self.sample_rate if self._audio is not None else None,
             duration_s=duration,
-            video_start_s=self._start_of(self._video),
-            audio_start_s=self._start_of(self._audio),
+            video_start_s=first["video"] - self._t0 if "video" in first else None,
+            audio_start_s=first["audio"] - self._t0 if "audio" in first else None,
+            warnings=self._warnings,
         )
 
-    def _start_of(self, stream) -> float | None:
-        if stream is None:
-            return None
-        start = _seconds(stream.start_time, stream.time_base)
-        return (start - self._t0) if start is not None else 0.0
+    # ---- decoding --------------------------------------------------------------------------
+
+    def _decode_frames(self) -> Iterator[av.VideoFrame | av.AudioFrame]:
+        """Raw decoded frames in demux order; damaged packets are skipped and counted."""
+        streams = [s for s in (self._video, self._audio) if s is not None]
+        packets = self._container.demux(*streams)
+        bad = bad_in_a_row = 0
+        first_bad = ""
+        cut_short = False
+        while self._container is not None:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as exc:
+                self._warnings.append(f"reading stopped: {reason(exc)}; everything before it was kept")
+                cut_short = True
+                break
+            if packet.is_corrupt:
+                # Cut mid-packet (the demuxer read less than it should): half a picture is worse than none.
+                bad += 1
+                first_bad = first_bad or "incomplete packet"
+                continue
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError as exc:
+                bad += 1
+                bad_in_a_row += 1
+                first_bad = first_bad or reason(exc)
+                if bad_in_a_row >= _MAX_BAD_PACKETS_IN_A_ROW:
+                    self._warnings.append(f"gave up after {bad_in_a_row} damaged packets in a row")
+                    cut_short = True
+                    break
+                continue
+            bad_in_a_row = 0
+            yield from frames
+        if cut_short and self._container is not None:
+            # The demuxer never sent its end-of-stream packets: drain frames the decoders still hold.
+            for stream in streams:
+                try:
+                    yield from stream.codec_context.decode(None)
+                except (av.error.FFmpegError, ValueError):
+                    pass
+        if bad:
+            self._warnings.append(f"{bad} damaged packet(s) skipped (first: {first_bad})")
+
+    def __iter__(self) -> Iterator[Item]:
+        if self._started:
+            raise MediaError(self.path, "already read; open it again to read it twice")
+        if self._container is None:
+            raise MediaError(self.path, "closed")
+        self._started = True
+        for frame in self._all_frames():
+            if isinstance(frame, av.VideoFrame):
+                yield self._video_item(frame)
+            else:
+                yield from self._audio_items(frame)
+        if self._resampler is not None:
+            yield from self._resampled(None)
+        self._check_complete()
+
+    def _all_frames(self):
+        while self._pending:
+            yield self._pending.popleft()
+        yield from self._frames
+
+    def _video_item(self, frame: av.VideoFrame) -> VideoFrame:
+        if frame.time is not None:
+            t = frame.time - self._t0
+        else:
+            step = 1.0 / (self.info.fps or 30.0)
+            t = 0.0 if self._last_video_t is None else self._last_video_t + step
+        self._last_video_t = t
+        item = VideoFrame(t=t, index=self._video_index, image=self._rgb(frame))
+        self._video_index += 1
+        self._last_end = max(self._last_end, t + 1.0 / (self.info.fps or 30.0))
+        return item
+
+    def _scaled_height(self, width: int, height: int) -> int:
+        return max(2, round(height * self.max_width / width / 2) * 2)
 
     def _rgb(self, frame: av.VideoFrame) -> np.ndarray:
         if self.max_width and frame.width > self.max_width:
-            height = round(frame.height * self.max_width / frame.width / 2) * 2
-            return frame.reformat(width=self.max_width, height=height, format="rgb24").to_ndarray()
+            return frame.reformat(width=self.max_width, height=self._scaled_height(frame.width, frame.height),
+                                  format="rgb24").to_ndarray()
         return frame.to_ndarray(format="rgb24")
 
-    def __iter__(self) -> Iterator[Item]:
-        streams = [s for s in (self._video, self._audio) if s is not None]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate) if self._audio else None
-        video_index = 0
-        audio_emitted = 0          # samples handed out so far
-        audio_start: float | None = None
-        decoded_any = False
-        last_t = 0.0
+    def _audio_items(self, frame: av.AudioFrame) -> Iterator[AudioChunk]:
+        if self._resampler is None:
+            self._resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate)
         try:
-            for packet in self._container.demux(*streams):
-                for frame in packet.decode():
-                    decoded_any = True
-                    if isinstance(frame, av.VideoFrame):
-                        t = frame.time - self._t0 if frame.time is not None else (
-                            video_index / (self.info.fps or 30.0))
-                        last_t = max(last_t, t)
-                        yield VideoFrame(t=t, index=video_index, image=self._rgb(frame))
-                        video_index += 1
-                    elif isinstance(frame, av.AudioFrame):
-                        if audio_start is None:
-                            audio_start = (frame.time - self._t0) if frame.time is not None else 0.0
-                        for out in resampler.resample(frame):
-                            chunk = self._chunk(out, audio_start, audio_emitted)
-                            audio_emitted += chunk.samples.size
-                            last_t = max(last_t, chunk.t)
-                            yield chunk
-            if resampler is not None and audio_start is not None:
-                for out in resampler.resample(None):
-                    chunk = self._chunk(out, audio_start, audio_emitted)
-                    audio_emitted += chunk.samples.size
-                    yield chunk
-        except av.error.FFmpegError as exc:
-            if not decoded_any:
-                raise MediaError(self.path, f"cannot decode: {_reason(exc)}") from None
-            # Keep what was read: a truncated recording still has measurable content.
-            self.info.warnings.append(f"decoding stopped at {last_t:.2f} s: {_reason(exc)}; the rest is ignored")
-        if not decoded_any:
-            raise MediaError(self.path, "no frames or samples could be decoded (truncated or corrupt)")
+            yield from self._resampled(frame)
+        except ValueError:
+            # The stream changed rate or layout mid-way: finish the old converter, start a new one.
+            yield from self._resampled(None)
+            self._resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate)
+            yield from self._resampled(frame)
 
-    def _chunk(self, frame: av.AudioFrame, start: float, emitted: int) -> AudioChunk:
-        # Time from the sample count, not per-frame pts: the resampler re-blocks frames.
-        samples = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-        return AudioChunk(t=start + emitted / self.sample_rate, samples=samples, sample_rate=self.sample_rate)
+    def _resampled(self, frame: av.AudioFrame | None) -> Iterator[AudioChunk]:
+        for out in self._resampler.resample(frame):
+            samples = out.to_ndarray().reshape(-1)
+            if samples.size:
+                yield AudioChunk(t=self._audio_time(out), samples=samples, sample_rate=self.sample_rate)
+
+    def _audio_time(self, out: av.AudioFrame) -> float:
+        """Time of the chunk's first sample: a running sample count, re-anchored only at real gaps.
+
+        Counting samples keeps chunks contiguous (container timestamps are often rounded to 1 ms);
+        the pts still wins when it disagrees by more than a rounding error, so a gap stays a gap.
+        """
+        stamped = out.time - self._t0 if out.time is not None else None
+        if self._audio_anchor is None:
+            self._audio_anchor = stamped if stamped is not None else 0.0
+        else:
+            counted = self._audio_anchor + self._audio_emitted / self.sample_rate
+            if stamped is not None and abs(stamped - counted) > _AUDIO_GAP_S:
+                self._audio_gaps += 1
+                self._audio_anchor, self._audio_emitted = stamped, 0
+        t = self._audio_anchor + self._audio_emitted / self.sample_rate
+        self._audio_emitted += out.samples
+        self._last_end = max(self._last_end, t + out.samples / self.sample_rate)
+        return t
+
+    def _check_complete(self) -> None:
+        if self._audio_gaps:
+            self._warnings.append(f"audio timestamps jump {self._audio_gaps} time(s) (gaps in the recording); "
+                                  "audio after each gap keeps its own timestamps")
+        declared = self.info.duration_s
+        if declared and declared - self._last_end > max(_SHORT_BY_S, _SHORT_BY_FRACTION * declared):
+            self._warnings.append(f"ended at {self._last_end:.2f} s although the file declares {declared:.2f} s: "
+                                  "it looks cut short; everything up to there was kept")
+        elif missing := _riff_shortfall(self.path):
+            self._warnings.append(f"its header declares {missing} bytes more than the file holds: it looks cut "
+                                  f"short at {self._last_end:.2f} s; everything up to there was kept")
 
     def close(self) -> None:
-        container = getattr(self, "_container", None)
+        container, self._container = self._container, None
         if container is not None:
             container.close()
-            self._container = None

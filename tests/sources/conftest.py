@@ -1,0 +1,84 @@
+"""Fixtures for source tests: generated recordings, a local HTTP server, an ALSA test microphone."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .media import write_media
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def make_media(media_dir):
+    """write_media with caching: the same arguments give the same file, written once per session."""
+    made: dict[str, Path] = {}
+
+    def make(name: str, **kwargs) -> Path:
+        if name not in made:
+            made[name] = write_media(media_dir / name, **kwargs)
+        return made[name]
+
+    return make
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def http_root(tmp_path_factory):
+    """(directory, base URL) of a real HTTP server on a free loopback port."""
+    root = tmp_path_factory.mktemp("http")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+ALSA_RATE = 44100
+
+
+@pytest.fixture
+def alsa_microphone(tmp_path, monkeypatch):
+    """A test microphone: ALSA's `file` plugin serves a raw PCM file as the default capture device.
+
+    HOME points at a temporary folder whose .asoundrc defines it (FACTS.md). The slave format is
+    pinned to 16-bit mono at ALSA_RATE so the file's bytes reach PortAudio unconverted. Reads are
+    not paced in real time. Returns a function writing the samples the microphone will deliver.
+    """
+    raw = tmp_path / "mic.raw"
+    (tmp_path / ".asoundrc").write_text(f"""
+pcm.!default {{
+    type plug
+    slave {{ pcm "testmic"; format S16_LE; rate {ALSA_RATE}; channels 1 }}
+}}
+pcm.testmic {{
+    type file
+    slave.pcm "null"
+    file "/dev/null"
+    infile "{raw}"
+    format "raw"
+}}
+""")
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    def serve(samples: np.ndarray) -> Path:
+        raw.write_bytes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+        return raw
+
+    serve(np.zeros(ALSA_RATE, np.float32))
+    return serve
