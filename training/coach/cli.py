@@ -1,7 +1,54 @@
-"""`perfscore train coach` — placeholder until the coach lands."""
+"""`perfscore train coach`: the whole comparison (simulator, DQN, baselines, statistics, plots).
+
+Torch, gymnasium and SB3 are imported inside `run`, after checking the train extra is there,
+so `perfscore --help` works on a box without them.
+"""
+
+from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    pass
+    parser = sub.add_parser(
+        "coach", help="train the practice-task policy (DQN) and compare it with baselines over seeds",
+        description="Train the DQN and every baseline on simulated students, evaluate on held-out students, "
+                    "write DIR/results.json, curves.json, report.md and plots.")
+    parser.add_argument("--seeds", type=int, default=10, help="independent seeds (default 10)")
+    parser.add_argument("--episodes", type=int, default=100,
+                        help="training episodes; one episode = a 10-task session for each of 50 students (default 100)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="where results and plots go")
+    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPU count)")
+    parser.add_argument("--methods", default=None,
+                        help="comma-separated subset (default: dqn,random,weakest_skill,rule_expert,q_learning,ppo,sb3_dqn)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from edge.errors import PerfscoreError
+
+    from ..cli import require_extra
+
+    require_extra("train", "torch", "gymnasium", "stable_baselines3", "matplotlib")
+    from .experiment import ALL_METHODS, run_comparison
+
+    if args.seeds < 1:
+        raise PerfscoreError(f"--seeds must be at least 1, got {args.seeds}")
+    if args.episodes < 1:
+        raise PerfscoreError(f"--episodes must be at least 1, got {args.episodes}")
+    if args.jobs is not None and args.jobs < 1:
+        raise PerfscoreError(f"--jobs must be at least 1, got {args.jobs}")
+    methods = ALL_METHODS
+    if args.methods:
+        methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+        unknown = [m for m in methods if m not in ALL_METHODS]
+        if unknown:
+            raise PerfscoreError(f"--methods: unknown method(s) {', '.join(unknown)}; choose from {', '.join(ALL_METHODS)}")
+    results = run_comparison(args.out, args.seeds, args.episodes, methods, args.jobs,
+                             progress=lambda line: print(line, file=sys.stderr, flush=True),
+                             command="perfscore train coach " + " ".join(sys.argv[sys.argv.index("coach") + 1:]
+                                                                         if "coach" in sys.argv else []))
+    print(f"wrote {args.out / 'results.json'} ({results['run']['wall_time_s'] / 60:.1f} min)")
+    return 0

@@ -1,0 +1,79 @@
+"""results.json → a Markdown table in the style of the paper's Table 8, plus the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _fmt(stat: dict, digits: int = 1) -> str:
+    if stat["ci95"] is None:
+        return f"{stat['mean']:.{digits}f}"
+    return f"{stat['mean']:.{digits}f} ± {stat['ci95']:.{digits}f}"
+
+
+def _p(value) -> str:
+    return "—" if value is None else (f"{value:.2g}" if value >= 0.001 else f"{value:.1e}")
+
+
+def table(results: dict) -> str:
+    rows = ["| Method | Cumulative reward | Convergence (episodes) | RVI | ESI | Reward/penalty |",
+            "|---|---|---|---|---|---|"]
+    for m in results["methods"]:
+        r = results[m]
+        rows.append(f"| {r['label']} | {_fmt(r['cumulative_reward'])} | {_fmt(r['convergence_episodes'])} "
+                    f"| {_fmt(r['rvi'], 3)} | {_fmt(r['esi'], 3)} | {_fmt(r['reward_penalty_ratio'], 2)} |")
+    return "\n".join(rows)
+
+
+def significance_table(results: dict) -> str:
+    sig = results.get("significance")
+    if not sig:
+        return ""
+    rows = ["| DQN vs | Mean difference (95 % CI) | Cohen's d_z | p (paired t, Holm) | p (Wilcoxon, Holm) | CIs overlap |",
+            "|---|---|---|---|---|---|"]
+    for m, t in sig["dqn_vs"].items():
+        dz = "—" if t["cohens_dz"] is None else f"{t['cohens_dz']:.2f}"
+        overlap = {True: "yes", False: "no", None: "—"}[t["intervals_overlap"]]
+        rows.append(f"| {results[m]['label']} | {_fmt(t['mean_difference'])} | {dz} | {_p(t.get('p_t_holm'))} "
+                    f"| {_p(t.get('p_wilcoxon_holm'))} | {overlap} |")
+    return "\n".join(rows)
+
+
+def cohort_table(results: dict) -> str:
+    cohorts = list(next(iter(results[m] for m in results["methods"]))["session_reward_by_cohort"])
+    rows = ["| Method | " + " | ".join(f"{c} (reward per session)" for c in cohorts) + " |",
+            "|---|" + "---|" * len(cohorts)]
+    for m in results["methods"]:
+        cells = " | ".join(_fmt(results[m]["session_reward_by_cohort"][c], 2) for c in cohorts)
+        rows.append(f"| {results[m]['label']} | {cells} |")
+    return "\n".join(rows)
+
+
+def write_report(results: dict, path: Path) -> None:
+    run = results.get("run", {})
+    parts = [
+        "# Coach comparison (generated from results.json)",
+        "",
+        f"Command: `{run.get('command', 'perfscore train coach')}`  ",
+        f"{results['seeds']} seeds × {results['episodes']} episodes of {results['steps_per_episode']} steps; "
+        f"held-out students; mean ± 95 % CI (Student's t) over seeds. "
+        f"Wall time {run.get('wall_time_s', float('nan')) / 60:.1f} min with {run.get('processes', '?')} processes.",
+        "",
+        table(results),
+        "",
+        "## DQN against each method (cumulative reward, paired by seed)",
+        "",
+        significance_table(results),
+        "",
+        "## Reward per held-out session, by cohort",
+        "",
+        cohort_table(results),
+        "",
+    ]
+    cross = results.get("cross_check")
+    if cross:
+        d = cross["dqn_minus_sb3_dqn"]
+        parts += ["## Cross-check against Stable-Baselines3's DQN", "",
+                  f"Our DQN − SB3 DQN, cumulative reward: {_fmt(d['mean_difference'])} "
+                  f"(paired t p = {_p(d['p_t'])}, Wilcoxon p = {_p(d['p_wilcoxon'])}).", ""]
+    Path(path).write_text("\n".join(parts))
