@@ -82,3 +82,34 @@ pcm.testmic {{
 
     serve(np.zeros(ALSA_RATE, np.float32))
     return serve
+
+
+class _DroppingStreamHandler(http.server.BaseHTTPRequestHandler):
+    """Streams a file like a live camera (no length) and drops the connection half-way through."""
+
+    root: Path
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        data = (self.root / self.path.strip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp2t")
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.close_connection = True
+
+
+@pytest.fixture(scope="session")
+def dropping_stream(tmp_path_factory):
+    """URL of a live MPEG-TS stream over HTTP (like an IP camera's) that dies after ~1.5 s of video."""
+    root = tmp_path_factory.mktemp("live")
+    write_media(root / "cam.ts", seconds=3.0, audio_codec=None)
+    handler = type("Handler", (_DroppingStreamHandler,), {"root": root})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/cam.ts"
+    server.shutdown()
+    server.server_close()

@@ -60,7 +60,8 @@ def write_media(
     with av.open(str(path), "w", options=options or {}) as container:
         video = audio = None
         if video_codec:
-            video = container.add_stream(video_codec, rate=fps, options=codec_options or {})
+            fast = {"deadline": "realtime", "cpu-used": "8"} if video_codec.startswith("libvpx") else {}
+            video = container.add_stream(video_codec, rate=fps, options={**fast, **(codec_options or {})})
             video.width, video.height = size
             video.pix_fmt = "yuvj420p" if video_codec == "mjpeg" else "yuv420p"
             video.time_base = Fraction(1, fps)
