@@ -23,8 +23,11 @@ class MicrophoneConfig(StrictModel):
 class CaptureConfig(StrictModel):
     camera: CameraConfig | None = CameraConfig()
     microphone: MicrophoneConfig | None = MicrophoneConfig()
-    # Bounded hand-off between capture threads and analysis: when full, the oldest item is
-    # dropped and counted, so capture never waits on scoring.
-    queue_size: int = Field(64, ge=2)
+    # Bounded hand-off between capture threads and analysis: when full, the oldest video frame is
+    # dropped and counted, so capture never waits on scoring (docs/sources.md, "Drop policy").
+    queue_size: int = Field(64, ge=2, description="Video frames held for a consumer that falls behind.")
+    # Audio gets a budget in seconds: chunks are small and analysis needs continuous sound, so audio
+    # is dropped (oldest first, counted) only when this much is waiting.
+    audio_buffer_s: float = Field(5.0, gt=0, le=60)
     # Largest frame width passed on; wider frames are scaled down while decoding (pose runs at 256 px anyway).
     max_width: int = Field(1280, ge=64)

@@ -92,7 +92,8 @@ class FileSource(Source):
         self._container = None
         self._check_path()
         try:
-            self._container = av.open(str(self.path), metadata_errors="ignore")
+            # Absolute, so FFmpeg never reads "name:rest" as a protocol.
+            self._container = av.open(str(self.path.absolute()), metadata_errors="ignore")
         except av.error.FFmpegError as exc:
             raise MediaError(self.path, open_failure(self.path, exc)) from None
         except (OSError, ValueError, UnicodeDecodeError) as exc:
