@@ -73,7 +73,7 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
     import torch
     torch.set_num_threads(1)
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     train_p, held_p = training_profiles(seed), heldout_profiles(seed)
     env = CoachEnv(train_p, window=WINDOW)
     steps_per_episode = env.steps_per_pass
@@ -134,6 +134,7 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
         "session_reward_by_cohort": {c: float(rewards[cohort == i].sum(axis=1).mean()) for i, c in enumerate(COHORTS)},
         "action_share_by_cohort": {c: action_shares(actions[cohort == i]) for i, c in enumerate(COHORTS)},
         "wall_time_s": time.perf_counter() - start,
+        "cpu_time_s": time.process_time() - cpu_start,
     }
 
 
@@ -152,7 +153,9 @@ def aggregate(jobs: list[dict], methods: tuple[str, ...], seeds: int, episodes: 
         entry["action_share_by_cohort"] = {
             c: dict(zip(ACTIONS, np.mean([r["action_share_by_cohort"][c] for r in runs], axis=0).round(4).tolist()))
             for c in COHORTS}
-        entry["cpu_time_per_seed_s"] = metrics.mean_ci95([r["wall_time_s"] for r in runs])
+        entry["wall_time_per_seed_s"] = metrics.mean_ci95([r["wall_time_s"] for r in runs])
+        if all("cpu_time_s" in r for r in runs):
+            entry["cpu_time_per_seed_s"] = metrics.mean_ci95([r["cpu_time_s"] for r in runs])
         results[m] = entry
     if "dqn" in by_method:
         dqn = [r["cumulative_reward"] for r in by_method["dqn"]]
@@ -230,6 +233,8 @@ def run_comparison(out: Path, seeds: int = 10, episodes: int = 100, methods: tup
                       "command": command or " ".join(sys.argv)}
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "curves.json").write_text(json.dumps({"episodes": episodes, "curves": curves(done, methods)}) + "\n")
+    # every job's raw numbers, so the tables can be recomputed without retraining
+    (out / "jobs.json").write_text(json.dumps(sorted(done, key=lambda j: (j["method"], j["seed"]))) + "\n")
     from .plots import plot_all
     from .report import write_report
     plot_all(results, curves(done, methods), out)

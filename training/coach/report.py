@@ -77,3 +77,16 @@ def write_report(results: dict, path: Path) -> None:
                   f"Our DQN − SB3 DQN, cumulative reward: {_fmt(d['mean_difference'])} "
                   f"(paired t p = {_p(d['p_t'])}, Wilcoxon p = {_p(d['p_wilcoxon'])}).", ""]
     Path(path).write_text("\n".join(parts))
+
+
+if __name__ == "__main__":
+    # Re-render report.md and the plots of a finished run: python -m training.coach.report DIR
+    import json
+    import sys
+
+    from .plots import plot_all
+
+    out = Path(sys.argv[1])
+    results = json.loads((out / "results.json").read_text())
+    plot_all(results, json.loads((out / "curves.json").read_text())["curves"], out)
+    write_report(results, out / "report.md")
