@@ -211,3 +211,48 @@ def read_midi_notes(path: str | Path) -> list[MidiNote]:
                 notes.append(MidiNote(onset, now, message.note + semis, velocity, ch))
     notes.sort(key=lambda n: (n.onset_s, n.pitch))
     return notes
+
+
+@dataclass(frozen=True)
+class Part:
+    """Notes for one instrument of a multi-part file; drums go to General MIDI channel 10."""
+    notes: tuple
+    program: int = 0
+    drums: bool = False
+    name: str = ""
+
+
+def write_parts_midi(parts: list[Part], path: str | Path, *, tail_s: float = 1.0) -> Path:
+    """Several instruments in one file (one track and channel each), integer pitches, times in seconds."""
+    path = Path(path)
+    melodic = iter(MELODIC_CHANNELS)
+    midi = mido.MidiFile(ticks_per_beat=PERF_TICKS_PER_BEAT)
+    end = 0
+    for part in parts:
+        channel = DRUM_CHANNEL if part.drums else next(melodic)
+        track = mido.MidiTrack()
+        midi.tracks.append(track)
+        track.append(mido.MetaMessage("track_name", name=part.name or ("drums" if part.drums else f"part {channel}")))
+        track.append(mido.MetaMessage("set_tempo", tempo=PERF_TEMPO_US))
+        if not part.drums:
+            track.append(mido.Message("program_change", channel=channel, program=program_number(part.program)))
+        track.append(mido.Message("control_change", channel=channel, control=7, value=100))
+        events = []
+        for note in part.notes:
+            on, off = _ticks(note.onset_s), max(_ticks(note.offset_s), _ticks(note.onset_s) + 1)
+            key = int(round(note.pitch))
+            events.append((on, 1, mido.Message("note_on", channel=channel, note=key, velocity=int(note.velocity))))
+            events.append((off, 0, mido.Message("note_off", channel=channel, note=key, velocity=0)))
+        events.sort(key=lambda e: (e[0], e[1]))
+        now = 0
+        for tick, _, message in events:
+            track.append(message.copy(time=tick - now))
+            now = tick
+        end = max(end, now)
+        track.append(mido.MetaMessage("end_of_track", time=0))
+    # Let the last notes ring: a silent marker track that ends tail_s after the last event.
+    marker = mido.MidiTrack()
+    marker.append(mido.MetaMessage("end_of_track", time=end + _ticks(tail_s)))
+    midi.tracks.append(marker)
+    midi.save(path)
+    return path
