@@ -1,7 +1,30 @@
-"""Settings of the box's coach (student store, policy). Filled in by the coach work."""
+"""Settings of the box's coach: where performers' assessments are kept, which policy runs.
 
-from .base import StrictModel
+Defaults (documented in docs/coach.md):
+- store_path: $XDG_STATE_HOME/perfscore/coach.sqlite (~/.local/state/perfscore/coach.sqlite),
+  state that must survive restarts and upgrades, outside the checkout.
+- policy_path: models/coach_policy.onnx, verified against models/manifest.json.
+- window: W = 3 assessments for the moving average, learning pace and forecast. The policy was
+  trained with this W; the box refuses a policy whose manifest entry says otherwise.
+- theta: 0.75, the skill match at which a curriculum module is taken without a remedial first.
+"""
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+
+from .. import MODELS_DIR
+from .base import ConfigPath, StrictModel
+
+
+def _default_store() -> Path:
+    state_home = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return state_home / "perfscore" / "coach.sqlite"
 
 
 class CoachConfig(StrictModel):
-    pass
+    store_path: ConfigPath = Field(default_factory=_default_store)
+    policy_path: ConfigPath = MODELS_DIR / "coach_policy.onnx"
+    window: int = Field(3, ge=2, le=20, description="Assessments in the moving average, LP and forecast.")
+    theta: float = Field(0.75, gt=0, le=1, description="Skill match needed to take a curriculum module.")

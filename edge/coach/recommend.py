@@ -1,0 +1,83 @@
+"""The next practice task for a performer, with its reason.
+
+The policy's Q-values are the reason (the expected long-run gain of each task type as the
+DQN learned it); the student model's facts (weakest skill, learning pace, forecast) are said
+alongside so a teacher can see what the policy was looking at. A skill never measured is not
+guessed: the task that measures it comes first, and the policy is not consulted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .catalogue import Task, task_for
+from .observation import ACTION_NAMES, ACTION_SKILL, ACTIONS, SKILL_NAMES
+from .policy import CoachPolicy
+from .student import FLAT_LP, StudentState
+
+# Which task measures a skill that has never been measured.
+MEASURES = {
+    "TP": ("TE", "technical proficiency comes from technique and rhythm sub-scores"),
+    "ME": ("EP", "musical expressiveness comes from the expression sub-score"),
+    "SR": ("SRP", "sight-reading is measured only on a first attempt at a new piece"),
+    "IS": ("CIT", "interpretative skill is measured only against a reference performance"),
+}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    performer: str
+    discipline: str
+    action: str
+    action_name: str
+    task: Task
+    q_values: dict[str, float] | None
+    reason: str
+    state: dict
+    model: dict | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def describe_pace(lp: float | None) -> str:
+    if lp is None:
+        return "learning pace unknown until all four skills are measured"
+    trend = "flat" if abs(lp) < FLAT_LP else ("rising" if lp > 0 else "falling")
+    return f"learning pace is {trend} ({lp:+.1f} ASM points per assessment)"
+
+
+def _facts(state: StudentState) -> str:
+    averages = {s: v for s, v in state.moving_average.items() if v is not None}
+    weakest = min(averages, key=averages.get)
+    parts = [f"{SKILL_NAMES[weakest]} is the weakest skill ({weakest} {averages[weakest]:.0f}"
+             + (f" vs ASM {state.asm:.0f})" if state.asm is not None else ")"),
+             describe_pace(state.lp)]
+    sentence = "; ".join(parts) + "."
+    return sentence[0].upper() + sentence[1:]
+
+
+def recommend(state: StudentState, policy: CoachPolicy) -> Recommendation:
+    if state.discipline is None:
+        raise ValueError(f"performer {state.performer} has no assessment yet")
+    summary = {"assessments": state.assessments, "moving_average": state.moving_average, "asm": state.asm,
+               "lp": state.lp, "forecast": state.forecast, "preferences": state.preferences,
+               "recent_tasks": state.recent_tasks}
+    if state.unmeasured:
+        skill = state.unmeasured[0]
+        action, why = MEASURES[skill]
+        reason = (f"{SKILL_NAMES[skill]} ({skill}) has not been measured yet: {why}. "
+                  "The policy needs all four skills, so this task comes first.")
+        return Recommendation(state.performer, state.discipline, action, ACTION_NAMES[action],
+                              task_for(state.discipline, action), None, reason, summary, None)
+
+    q = policy.q_values(state.observation())
+    q_values = {a: float(v) for a, v in zip(ACTIONS, q)}
+    ranked = sorted(ACTIONS, key=q_values.get, reverse=True)
+    action = ranked[0]
+    skill = ACTION_SKILL[action]
+    reason = (f"{ACTION_NAMES[action]} trains {SKILL_NAMES[skill]} and has the highest Q-value "
+              f"(expected long-run gain): " + ", ".join(f"{a} {q_values[a]:.2f}" for a in ranked)
+              + f". {_facts(state)}")
+    return Recommendation(state.performer, state.discipline, action, ACTION_NAMES[action],
+                          task_for(state.discipline, action), q_values, reason, summary, policy.model_info)

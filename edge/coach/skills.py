@@ -1,0 +1,66 @@
+"""From a performance's sub-scores to the student model's four skills.
+
+A performance result has sub-scores on 0–100 (`rhythm`, `sync` for dance, `technique`,
+`expression`, `interpretation` with a reference, `overall`); one that does not apply is None.
+
+    TP (technical proficiency)   mean of technique, rhythm and, for dance, sync — those present
+    ME (musical expressiveness)  expression
+    IS (interpretative skill)    interpretation (only measured against a reference)
+    SR (sight-reading)           overall, and only on the performer's first attempt at the piece:
+                                 a second attempt is rehearsed, not read at sight
+
+A skill with nothing to measure it is None for that assessment: the student model carries the
+last measured value forward and never invents one (see edge/coach/student.py).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+from .errors import CoachError
+
+SUBSCORES = ("rhythm", "sync", "technique", "expression", "interpretation", "overall")
+DISCIPLINES = ("dance", "music")
+TECHNICAL = ("technique", "rhythm", "sync")
+
+
+def check_discipline(discipline: str) -> str:
+    if discipline not in DISCIPLINES:
+        raise CoachError(f"discipline {discipline!r}: must be one of {', '.join(DISCIPLINES)}")
+    return discipline
+
+
+def check_scores(scores: Mapping[str, object], discipline: str) -> dict[str, float | None]:
+    """Validated sub-scores: known names, numbers on 0–100 or None; sync only for dance."""
+    check_discipline(discipline)
+    unknown = sorted(set(scores) - set(SUBSCORES))
+    if unknown:
+        raise CoachError(f"sub-score {unknown[0]!r}: unknown; expected some of {', '.join(SUBSCORES)}")
+    clean: dict[str, float | None] = {}
+    for name in SUBSCORES:
+        value = scores.get(name)
+        if value is None:
+            clean[name] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CoachError(f"sub-score {name}={value!r}: not a number")
+        value = float(value)
+        if not math.isfinite(value) or not 0.0 <= value <= 100.0:
+            raise CoachError(f"sub-score {name}={value:g}: outside 0–100")
+        clean[name] = value
+    if discipline == "music" and clean["sync"] is not None:
+        raise CoachError("sub-score sync: applies to dance only (music has no movement to sync)")
+    if all(v is None for v in clean.values()):
+        raise CoachError("sub-scores: none given; an assessment needs at least one")
+    return clean
+
+
+def skills_from_scores(scores: Mapping[str, float | None], first_attempt: bool) -> dict[str, float | None]:
+    technical = [scores[name] for name in TECHNICAL if scores.get(name) is not None]
+    return {
+        "TP": sum(technical) / len(technical) if technical else None,
+        "ME": scores.get("expression"),
+        "SR": scores.get("overall") if first_attempt else None,
+        "IS": scores.get("interpretation"),
+    }

@@ -1,0 +1,212 @@
+"""Each performer's assessments, kept across restarts in one SQLite file.
+
+Performers are pseudonymous ids (PERFORMER_ID: letters, digits, `_ . -`, up to 64 characters);
+the store holds no names. Writes are transactions in WAL mode, so a box that loses power keeps
+every assessment already acknowledged. Assessments of a performer must arrive in time order:
+"first attempt at a piece" and the learning pace both depend on it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping
+
+from .errors import CoachError
+from .observation import ACTIONS, RECENT, SKILLS
+from .skills import SUBSCORES, check_discipline, check_scores, skills_from_scores
+
+PERFORMER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+SCHEMA_VERSION = 1
+_SKILL_COLUMNS = {"TP": "tp", "ME": "me", "SR": "sr", "IS": "is_"}   # IS is an SQL keyword
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS performers (
+    id TEXT PRIMARY KEY,
+    preferences TEXT,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assessments (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    performer TEXT NOT NULL REFERENCES performers(id),
+    discipline TEXT NOT NULL,
+    piece TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    first_attempt INTEGER NOT NULL,
+    {", ".join(f"{name} REAL" for name in SUBSCORES)},
+    {", ".join(f"{col} REAL" for col in _SKILL_COLUMNS.values())}
+);
+CREATE INDEX IF NOT EXISTS assessments_by_performer ON assessments (performer, ts, seq);
+CREATE TABLE IF NOT EXISTS recommendations (
+    performer TEXT NOT NULL REFERENCES performers(id),
+    after_assessment INTEGER NOT NULL,
+    ts TEXT NOT NULL,
+    action TEXT NOT NULL,
+    q_values TEXT,
+    reason TEXT,
+    PRIMARY KEY (performer, after_assessment)
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredAssessment:
+    performer: str
+    discipline: str
+    piece: str
+    ts: datetime
+    first_attempt: bool
+    scores: dict[str, float | None]
+    skills: dict[str, float | None]
+
+
+def check_performer(performer: str) -> str:
+    if not isinstance(performer, str) or not PERFORMER_ID.match(performer):
+        raise CoachError(f"performer id {performer!r}: use a pseudonymous token of letters, digits, '_', '.', '-' "
+                         "(1–64 characters), never a name or e-mail")
+    return performer
+
+
+def check_piece(piece: str) -> str:
+    if not isinstance(piece, str) or not piece.strip() or len(piece) > 128 or not piece.isprintable():
+        raise CoachError(f"piece id {piece!r}: must be 1–128 printable characters")
+    return piece.strip()
+
+
+def utc(ts: datetime) -> datetime:
+    if not isinstance(ts, datetime):
+        raise CoachError(f"timestamp {ts!r}: not a date and time")
+    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+
+
+def _iso(ts: datetime) -> str:
+    return utc(ts).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+class StudentStore:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path))
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise CoachError(f"{self.path}: student store schema {version} is newer than this box's "
+                                 f"({SCHEMA_VERSION}); update perfscore")
+            with self.db:
+                self.db.executescript(_SCHEMA)
+                self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise CoachError(f"{self.path}: cannot open the student store ({exc})") from None
+        except OSError as exc:
+            raise CoachError(f"{self.path}: cannot create the student store ({exc.strerror or exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "StudentStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- performers -------------------------------------------------------------------------
+    def _ensure_performer(self, performer: str, ts: datetime) -> None:
+        self.db.execute("INSERT OR IGNORE INTO performers (id, created) VALUES (?, ?)", (performer, _iso(ts)))
+
+    def known(self, performer: str) -> bool:
+        check_performer(performer)
+        return self.db.execute("SELECT 1 FROM performers WHERE id = ?", (performer,)).fetchone() is not None
+
+    def set_preferences(self, performer: str, preferences: Mapping[str, float]) -> dict[str, float]:
+        """Store a preference profile over task types; normalised to sum to 1."""
+        check_performer(performer)
+        unknown = sorted(set(preferences) - set(ACTIONS))
+        if unknown:
+            raise CoachError(f"preference {unknown[0]!r}: unknown task type; use {', '.join(ACTIONS)}")
+        values = {a: float(preferences.get(a, 0.0)) for a in ACTIONS}
+        if any(v < 0 or v != v for v in values.values()) or sum(values.values()) <= 0:
+            raise CoachError(f"preferences {dict(preferences)}: need non-negative weights with a positive sum")
+        total = sum(values.values())
+        values = {a: v / total for a, v in values.items()}
+        with self.db:
+            self._ensure_performer(performer, datetime.now(timezone.utc))
+            self.db.execute("UPDATE performers SET preferences = ? WHERE id = ?", (json.dumps(values), performer))
+        return values
+
+    def preferences(self, performer: str) -> dict[str, float]:
+        """The stored profile, or uniform when the performer has not said (no preference assumed)."""
+        row = self.db.execute("SELECT preferences FROM performers WHERE id = ?", (check_performer(performer),)).fetchone()
+        if row is None or row[0] is None:
+            return {a: 1.0 / len(ACTIONS) for a in ACTIONS}
+        return json.loads(row[0])
+
+    # ---- assessments ------------------------------------------------------------------------
+    def add_assessment(self, performer: str, discipline: str, piece: str, scores: Mapping[str, object],
+                       ts: datetime) -> StoredAssessment:
+        check_performer(performer)
+        check_discipline(discipline)
+        piece = check_piece(piece)
+        ts = utc(ts)
+        clean = check_scores(scores, discipline)
+        with self.db:
+            last = self.db.execute("SELECT MAX(ts) FROM assessments WHERE performer = ?", (performer,)).fetchone()[0]
+            if last is not None and _iso(ts) < last:
+                raise CoachError(f"timestamp {_iso(ts)}: earlier than {performer}'s latest assessment ({last}); "
+                                 "assessments must be added in time order")
+            seen = self.db.execute("SELECT 1 FROM assessments WHERE performer = ? AND piece = ? LIMIT 1",
+                                   (performer, piece)).fetchone()
+            first_attempt = seen is None
+            skills = skills_from_scores(clean, first_attempt)
+            self._ensure_performer(performer, ts)
+            self.db.execute(
+                f"INSERT INTO assessments (performer, discipline, piece, ts, first_attempt, {', '.join(SUBSCORES)}, "
+                f"{', '.join(_SKILL_COLUMNS.values())}) VALUES ({', '.join('?' * (5 + len(SUBSCORES) + 4))})",
+                (performer, discipline, piece, _iso(ts), int(first_attempt), *(clean[n] for n in SUBSCORES),
+                 *(skills[s] for s in SKILLS)))
+        return StoredAssessment(performer, discipline, piece, ts, first_attempt, clean, skills)
+
+    def history(self, performer: str) -> list[StoredAssessment]:
+        rows = self.db.execute(
+            f"SELECT discipline, piece, ts, first_attempt, {', '.join(SUBSCORES)}, {', '.join(_SKILL_COLUMNS.values())} "
+            "FROM assessments WHERE performer = ? ORDER BY ts, seq", (check_performer(performer),)).fetchall()
+        out = []
+        for row in rows:
+            discipline, piece, ts, first = row[:4]
+            scores = dict(zip(SUBSCORES, row[4:4 + len(SUBSCORES)]))
+            skills = dict(zip(SKILLS, row[4 + len(SUBSCORES):]))
+            out.append(StoredAssessment(performer, discipline, piece, _parse_iso(ts), bool(first), scores, skills))
+        return out
+
+    # ---- recommendations --------------------------------------------------------------------
+    def record_recommendation(self, performer: str, ts: datetime, action: str,
+                              q_values: Mapping[str, float] | None, reason: str) -> None:
+        """Keep the task recommended after the performer's latest assessment (asking twice replaces it),
+        so the recent-task shares count one task per assessment, as in the simulator."""
+        if action not in ACTIONS:
+            raise CoachError(f"task type {action!r}: unknown; use {', '.join(ACTIONS)}")
+        check_performer(performer)
+        with self.db:
+            latest = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM assessments WHERE performer = ?",
+                                     (performer,)).fetchone()[0]
+            self._ensure_performer(performer, ts)
+            self.db.execute("INSERT OR REPLACE INTO recommendations (performer, after_assessment, ts, action, q_values, "
+                            "reason) VALUES (?, ?, ?, ?, ?, ?)",
+                            (performer, latest, _iso(ts), action,
+                             None if q_values is None else json.dumps(dict(q_values)), reason))
+
+    def recent_tasks(self, performer: str, n: int = RECENT) -> list[str]:
+        """The task types recommended after the performer's last `n` assessments, oldest first."""
+        rows = self.db.execute("SELECT action FROM recommendations WHERE performer = ? "
+                               "ORDER BY after_assessment DESC LIMIT ?", (check_performer(performer), n)).fetchall()
+        return [r[0] for r in reversed(rows)]
