@@ -98,10 +98,15 @@ def _camera(device: str, settings, with_microphone: bool) -> LiveSource:
         if config is None:
             raise MediaError("camera:", "no camera configured (capture.camera is null); name one: camera:0")
         device = config.device
+    with_microphone = with_microphone and settings.capture.microphone is not None
+    # Alone, a stream keeps its own timestamps (immune to network bursts); beside a microphone both
+    # need the shared capture clock.
+    timestamps = "stream" if is_url(device) and not with_microphone else "clock"
     camera = CameraSource(device, width=config.width if config else None, height=config.height if config else None,
-                          fps=config.fps if config else None, max_width=settings.capture.max_width)
+                          fps=config.fps if config else None, max_width=settings.capture.max_width,
+                          timestamps=timestamps)
     sources: list[Source] = [camera]
-    if with_microphone and settings.capture.microphone is not None:
+    if with_microphone:
         try:
             sources.append(_microphone("", settings))
         except BaseException:

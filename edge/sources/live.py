@@ -6,7 +6,8 @@ bounded, drop-oldest buffer that the consumer iterates as a single `Source`.
 - All devices share one capture clock: the origin is fixed when iteration starts and set on every
   source that has an `origin` attribute, so their timestamps land on one timeline.
 - A device that fails ends the session: the other devices are stopped, the consumer receives what
-  was already captured, then the device's `MediaError`. Nothing hangs silently.
+  was already captured, then the device's `MediaError`. Nothing hangs silently: if nothing at all
+  arrives for `stall_timeout_s`, the consumer gets a `MediaError` too.
 - `close()` stops and joins the capture threads (a thread stuck in a driver call past `join_timeout_s`
   is left behind as a daemon and reported in the log).
 """
@@ -39,11 +40,12 @@ class ProducerStats:
 
 class LiveSource(Source):
     def __init__(self, sources: Sequence[Source], *, queue_size: int = 64, audio_buffer_s: float = 5.0,
-                 name: str | None = None, join_timeout_s: float = 3.0):
+                 name: str | None = None, join_timeout_s: float = 3.0, stall_timeout_s: float | None = 10.0):
         if not sources:
             raise ValueError("LiveSource needs at least one source")
         self.sources = list(sources)
         self.join_timeout_s = join_timeout_s
+        self.stall_timeout_s = stall_timeout_s
         self.stats = [ProducerStats(s.info.name) for s in self.sources]
         self._buffer = DropOldestBuffer(queue_size, audio_buffer_s, producers=len(self.sources))
         self._stop = threading.Event()
@@ -120,7 +122,12 @@ class LiveSource(Source):
     def __iter__(self) -> Iterator[Item]:
         self.start()
         while True:
-            item = self._buffer.get()
+            try:
+                item = self._buffer.get(timeout=self.stall_timeout_s)
+            except TimeoutError:
+                # A driver call that never returns would otherwise hang the consumer forever.
+                raise MediaError(self.info.name, f"nothing captured for {self.stall_timeout_s:g} s: "
+                                                 "the device stalled") from None
             if item is None:
                 return
             yield item

@@ -84,32 +84,47 @@ pcm.testmic {{
     return serve
 
 
-class _DroppingStreamHandler(http.server.BaseHTTPRequestHandler):
-    """Streams a file like a live camera (no length) and drops the connection half-way through."""
+class _LiveStreamHandler(http.server.BaseHTTPRequestHandler):
+    """Streams half a file like a live camera (no length), then drops the connection (`/drop/...`)
+    or keeps it open sending nothing until the test session ends (`/stall/...`)."""
 
     root: Path
+    released: threading.Event
 
     def log_message(self, *args):
         pass
 
     def do_GET(self):
-        data = (self.root / self.path.strip("/")).read_bytes()
+        mode, name = self.path.strip("/").split("/", 1)
+        data = (self.root / name).read_bytes()
         self.send_response(200)
         self.send_header("Content-Type", "video/mp2t")
         self.end_headers()
         self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        if mode == "stall":
+            self.released.wait()
         self.close_connection = True
 
 
 @pytest.fixture(scope="session")
-def dropping_stream(tmp_path_factory):
-    """URL of a live MPEG-TS stream over HTTP (like an IP camera's) that dies after ~1.5 s of video."""
+def live_stream(tmp_path_factory):
+    """Base URL of live MPEG-TS streams over HTTP (like an IP camera's) that fail after ~1.5 s of
+    video: f"{base}/drop/cam.ts" hangs up, f"{base}/stall/cam.ts" goes silent."""
     root = tmp_path_factory.mktemp("live")
     write_media(root / "cam.ts", seconds=3.0, audio_codec=None)
-    handler = type("Handler", (_DroppingStreamHandler,), {"root": root})
+    released = threading.Event()
+    handler = type("Handler", (_LiveStreamHandler,), {"root": root, "released": released})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/cam.ts"
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    released.set()
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def dropping_stream(live_stream):
+    return f"{live_stream}/drop/cam.ts"

@@ -21,7 +21,8 @@ from .media import write_media
 
 
 def capture_threads():
-    return [t for t in threading.enumerate() if t.name.startswith("capture:")]
+    """Capture threads still running (a thread stuck on the stalled test stream does not count)."""
+    return [t for t in threading.enumerate() if t.name.startswith("capture:") and "stall/" not in t.name]
 
 
 def test_slow_consumer_loses_oldest_frames_counted_while_capture_keeps_pace(make_media):
@@ -112,6 +113,20 @@ def test_a_failing_device_surfaces_as_media_error_after_what_it_captured(droppin
     assert len(frames) > 10
     assert source.stats[0].error and source.stats[0].finished_at is not None
     assert not capture_threads()
+
+
+def test_a_stalled_device_is_an_error_not_a_hang(live_stream):
+    # The stream goes silent with the connection open; OpenCV would wait 30 s for it.
+    camera = CameraSource(f"{live_stream}/stall/cam.ts", timeout_s=30)
+    source = LiveSource([camera], queue_size=1000, stall_timeout_s=1.0, join_timeout_s=0.5)
+    frames = []
+    started = time.monotonic()
+    with pytest.raises(MediaError, match=r"nothing captured for 1 s: the device stalled") as error:
+        for item in source:
+            frames.append(item)
+    source.close()
+    assert time.monotonic() - started < 15
+    assert len(frames) > 10 and "stall/cam.ts" in str(error.value)
 
 
 def test_close_mid_capture_stops_and_joins_threads(make_media):

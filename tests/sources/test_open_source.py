@@ -60,6 +60,8 @@ def test_url_is_a_camera_with_the_configured_microphone_unless_disabled(http_roo
     url = f"{base}/spec.mp4"
     with open_source(url, settings(microphone=None)) as source:
         assert isinstance(source, LiveSource) and [type(s) for s in source.sources] == [CameraSource]
+        # Alone, a stream keeps its own clock: frame i at i/30 s however fast it is read.
+        assert [f.t for f in source] == pytest.approx([0, 1 / 30, 2 / 30], abs=1e-3)
     with open_source(url, settings(), microphone=False) as source:
         assert [type(s) for s in source.sources] == [CameraSource]
     pytest.importorskip("pyaudio")
