@@ -88,6 +88,11 @@ def parity(net, onnx_path: Path, obs_dim: int) -> float:
     return float(np.max(np.abs(got - expected)))
 
 
+def _shown(path: Path) -> str:
+    path = Path(path).resolve()
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
 def heldout_metrics(results_path: Path | None, seed: int) -> dict:
     if results_path is None or not results_path.is_file():
         return {}
@@ -100,8 +105,7 @@ def heldout_metrics(results_path: Path | None, seed: int) -> dict:
         "heldout_cumulative_reward": per_seed("cumulative_reward"),
         "heldout_esi": per_seed("esi"),
         "heldout_reward_penalty_ratio": per_seed("reward_penalty_ratio"),
-        "comparison": str(results_path.relative_to(PROJECT_ROOT)) if results_path.is_relative_to(PROJECT_ROOT)
-        else str(results_path),
+        "comparison": _shown(results_path),
     }
 
 
@@ -133,7 +137,7 @@ def export_policy(checkpoint: Path, out: Path = DEFAULT_OUT, results: Path | Non
                  **heldout_metrics(results, data.get("seed", 0))},
         provenance={"trained_by": "perfscore train coach (training/coach/dqn.py)",
                     "exported_by": "perfscore export coach (export/coach_policy.py)",
-                    "checkpoint": str(checkpoint), "seed": data.get("seed"), "episodes": data.get("episodes"),
+                    "checkpoint": _shown(checkpoint), "seed": data.get("seed"), "episodes": data.get("episodes"),
                     "opset": OPSET},
         licence="Apache-2.0",
         observation={"version": data["observation_version"], "window": data["window"]},

@@ -57,7 +57,8 @@ def _facts(state: StudentState) -> str:
     return sentence[0].upper() + sentence[1:]
 
 
-def recommend(state: StudentState, policy: CoachPolicy) -> Recommendation:
+def recommend(state: StudentState, policy: CoachPolicy | None) -> Recommendation:
+    """`policy` may be None only while a skill is unmeasured (it is not consulted then)."""
     if state.discipline is None:
         raise ValueError(f"performer {state.performer} has no assessment yet")
     summary = {"assessments": state.assessments, "moving_average": state.moving_average, "asm": state.asm,
@@ -71,6 +72,8 @@ def recommend(state: StudentState, policy: CoachPolicy) -> Recommendation:
         return Recommendation(state.performer, state.discipline, action, ACTION_NAMES[action],
                               task_for(state.discipline, action), None, reason, summary, None)
 
+    if policy is None:
+        raise ValueError("a policy is needed once every skill has been measured")
     q = policy.q_values(state.observation())
     q_values = {a: float(v) for a, v in zip(ACTIONS, q)}
     ranked = sorted(ACTIONS, key=q_values.get, reverse=True)
