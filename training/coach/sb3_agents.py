@@ -18,14 +18,22 @@ from .dqn import Args as DQNArgs
 
 
 class _EveryStep(BaseCallback):
-    def __init__(self, on_step: Callable[[int, object], None] | None):
+    """Calls `on_step` after every env step and stops learning at exactly `budget` steps.
+
+    SB3's PPO only checks its budget between rollouts of n_steps (2048), so 50,000 steps would
+    become 51,200; stopping at the budget keeps every method at the same number of env steps
+    (PPO's last, partial rollout is then not trained on).
+    """
+
+    def __init__(self, on_step: Callable[[int, object], None] | None, budget: int):
         super().__init__()
         self._on_step_fn = on_step
+        self._budget = budget
 
     def _on_step(self) -> bool:
         if self._on_step_fn is not None:
             self._on_step_fn(self.num_timesteps, self.model)
-        return True
+        return self.num_timesteps < self._budget
 
 
 def sb3_policy(model) -> Callable[[np.ndarray], np.ndarray]:
@@ -38,7 +46,7 @@ def sb3_policy(model) -> Callable[[np.ndarray], np.ndarray]:
 def train_ppo(env, total_timesteps: int, seed: int, gamma: float = 0.95, on_step=None) -> PPO:
     model = PPO("MlpPolicy", env, gamma=gamma, seed=seed, device="cpu", verbose=0,
                 policy_kwargs={"net_arch": [64, 64]})
-    model.learn(total_timesteps=total_timesteps, callback=_EveryStep(on_step))
+    model.learn(total_timesteps=total_timesteps, callback=_EveryStep(on_step, total_timesteps))
     return model
 
 
@@ -56,5 +64,5 @@ def train_sb3_dqn(env, args: DQNArgs, on_step=None) -> DQN:
         policy_kwargs={"net_arch": [args.hidden, args.hidden], "activation_fn": torch.nn.ReLU,
                        "optimizer_kwargs": {"betas": (args.adam_beta1, args.adam_beta2)}},
     )
-    model.learn(total_timesteps=args.total_timesteps, callback=_EveryStep(on_step))
+    model.learn(total_timesteps=args.total_timesteps, callback=_EveryStep(on_step, args.total_timesteps))
     return model
