@@ -63,6 +63,8 @@ def _dress(o: Outfit) -> dict[str, list]:
 
 # The 33 BlazePose landmarks in MediaPipe's order: (name, link, point in the link frame).
 # "left" is the person's left (-z here). Face points sit on the drawn features; joints at joint centres.
+# These anatomical points decide visibility (what is in front of what); CALIBRATED_POINTS below are
+# where MediaPipe reports them, and give the retargeted coordinates.
 def _landmark_table() -> list[tuple[str, str, tuple[float, float, float]]]:
     table = [("nose", "neck", (0.124, 0.16, 0.0))]
     for side, s in (("left", -1), ("right", 1)):
@@ -91,6 +93,47 @@ def _landmark_table() -> list[tuple[str, str, tuple[float, float, float]]]:
 LANDMARKS = _landmark_table()
 LANDMARK_NAMES = [name for name, _, _ in LANDMARKS]
 assert len(LANDMARKS) == 33
+
+# Where MediaPipe puts each landmark on this body, in the same link frames: LANDMARKS' points refitted
+# (soft-L1 least squares on image positions, then left/right averaged) to PoseLandmarker's detections
+# on measure.CALIBRATION_SET. Regenerate with `python -m training.data.measure calibrate`.
+# MediaPipe sees the box hand as a stub: it puts wrists ~7 cm up the forearm and the finger points
+# near the wrist, ankles ~4 cm higher, shoulders ~3 cm further in and the face flatter than drawn.
+CALIBRATED_POINTS = {
+    "nose": (0.0859, 0.1742, 0.0),
+    "left_eye_inner": (0.063, 0.2006, -0.0161),
+    "left_eye": (0.0581, 0.2002, -0.0275),
+    "left_eye_outer": (0.0526, 0.1996, -0.0386),
+    "right_eye_inner": (0.063, 0.2006, 0.0161),
+    "right_eye": (0.0581, 0.2002, 0.0275),
+    "right_eye_outer": (0.0526, 0.1996, 0.0386),
+    "left_ear": (0.0168, 0.1832, -0.0561),
+    "right_ear": (0.0168, 0.1832, 0.0561),
+    "mouth_left": (0.0806, 0.1426, -0.0203),
+    "mouth_right": (0.0806, 0.1426, 0.0203),
+    "left_shoulder": (-0.0209, 0.248, -0.1505),
+    "right_shoulder": (-0.0209, 0.248, 0.1505),
+    "left_elbow": (0.0202, 0.0349, -0.0129),
+    "right_elbow": (0.0202, 0.0349, 0.0129),
+    "left_wrist": (0.008, 0.0718, -0.0117),
+    "right_wrist": (0.008, 0.0718, 0.0117),
+    "left_pinky": (-0.0033, -0.0002, -0.0155),
+    "right_pinky": (-0.0033, -0.0002, 0.0155),
+    "left_index": (0.0089, -0.0037, -0.01),
+    "right_index": (0.0089, -0.0037, 0.01),
+    "left_thumb": (0.0132, 0.0222, -0.0027),
+    "right_thumb": (0.0132, 0.0222, 0.0027),
+    "left_hip": (0.0033, -0.0167, 0.0023),
+    "right_hip": (0.0033, -0.0167, -0.0023),
+    "left_knee": (-0.0335, 0.0198, 0.0036),
+    "right_knee": (-0.0335, 0.0198, -0.0036),
+    "left_ankle": (-0.0075, 0.0414, 0.0076),
+    "right_ankle": (-0.0075, 0.0414, -0.0076),
+    "left_heel": (-0.0421, -0.0157, 0.0067),
+    "right_heel": (-0.0421, -0.0157, -0.0067),
+    "left_foot_index": (0.1233, -0.019, 0.009),
+    "right_foot_index": (0.1233, -0.019, -0.009),
+}
 
 # Body parts for reporting errors, by landmark index.
 BODY_PARTS = {

@@ -112,7 +112,12 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float, *, a
     if width % 2 or height % 2:
         raise PerfscoreError(f"{path}: frame size {width}x{height} must be even for {codecs.pixel_format}")
 
-    container = av.open(str(path), mode="w")
+    options = {}
+    if audio is not None and path.suffix.lower() in (".mp4", ".mov"):
+        # Edit lists (how MP4 says "this stream starts later") count in the movie timescale, 1 ms by
+        # default; in audio samples a late audio stream starts exactly where asked.
+        options["movie_timescale"] = str(codecs.audio_rate or sample_rate)
+    container = av.open(str(path), mode="w", options=options)
     try:
         video = container.add_stream(codecs.video, rate=rate)
         video.width, video.height, video.pix_fmt = width, height, codecs.pixel_format

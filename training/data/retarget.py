@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import quat
-from .body import LANDMARKS, Outfit, primitives
+from .body import CALIBRATED_POINTS, LANDMARKS, Outfit, primitives
 from .mocap import Poses
 from .scene import LINK_INDEX, Camera, HumanoidScene
 
@@ -29,6 +29,9 @@ for _side in ("right", "left"):
                 f"{_side}_shoulder": "chest", f"{_side}_elbow": f"{_side}_shoulder", f"{_side}_wrist": f"{_side}_elbow"}
 
 _FACE = set(range(0, 11))
+# MediaPipe's image z comes out ~3x the geometric "depth in units of image width" below
+# (least-squares slope on measure.CALIBRATION_SET, `python -m training.data.measure calibrate`).
+Z_SCALE = 3.08
 SURFACE_MARGIN = 0.03    # face points sit on or just inside small features: ignore hits this close
 JOINT_MARGIN = 0.01
 
@@ -90,9 +93,14 @@ def _segment_hits_box(p0, p1, center, orientation, half) -> np.ndarray:
 class Retargeter:
     """Landmarks from link frames (fast), or from poses through a kinematic pybullet scene."""
 
-    def __init__(self, outfit: Outfit = Outfit()):
+    def __init__(self, outfit: Outfit = Outfit(), *, calibrated: bool = True, z_scale: float = Z_SCALE):
+        """`calibrated`: place landmarks where MediaPipe reports them on this body (CALIBRATED_POINTS);
+        False: at the drawn features and joint centres. Visibility always uses the drawn points."""
+        self._z_scale = z_scale
         self._link = np.array([LINK_INDEX[link] for _, link, _ in LANDMARKS])
-        self._local = np.array([point for _, _, point in LANDMARKS], dtype=float)
+        self._anatomical = np.array([point for _, _, point in LANDMARKS], dtype=float)
+        self._local = np.array([CALIBRATED_POINTS[name] for name, _, _ in LANDMARKS], dtype=float) \
+            if calibrated else self._anatomical
         self._owners = _owners()
         shapes = primitives(outfit)
         self._shape_link = np.array([LINK_INDEX[s[0]] for s in shapes])
@@ -105,9 +113,10 @@ class Retargeter:
                                    for k in range(33)])
         self._margin = np.array([SURFACE_MARGIN if k in _FACE else JOINT_MARGIN for k in range(33)])
 
-    def points(self, link_pos: np.ndarray, link_orn: np.ndarray) -> np.ndarray:
+    def points(self, link_pos: np.ndarray, link_orn: np.ndarray, *, anatomical: bool = False) -> np.ndarray:
         """Landmark points (F, 33, 3) in the world from link frames (F, 15, 3) and (F, 15, 4)."""
-        return link_pos[:, self._link] + quat.rotate(link_orn[:, self._link], self._local[None])
+        local = self._anatomical if anatomical else self._local
+        return link_pos[:, self._link] + quat.rotate(link_orn[:, self._link], local[None])
 
     def _occluded(self, points: np.ndarray, link_pos: np.ndarray, link_orn: np.ndarray, eye: np.ndarray) -> np.ndarray:
         """(F, 33) True where a drawn shape other than the landmark's own lies in front of it."""
@@ -138,9 +147,10 @@ class Retargeter:
         hips = (points[:, 23] + points[:, 24]) / 2.0
         _, hip_depth = camera.project(hips)
         focal = (camera.height / 2.0) / np.tan(np.radians(camera.fov_deg) / 2.0)       # pixels
-        z = (depth - hip_depth[:, None]) * focal / (camera.width * hip_depth[:, None])
+        z = self._z_scale * (depth - hip_depth[:, None]) * focal / (camera.width * hip_depth[:, None])
         inside = np.all((xy >= 0.0) & (xy <= 1.0), axis=-1)
-        visible = inside & ~self._occluded(points, link_pos, link_orn, camera.eye)
+        drawn = self.points(link_pos, link_orn, anatomical=True)
+        visible = inside & ~self._occluded(drawn, link_pos, link_orn, camera.eye)
         image = np.concatenate([xy, z[..., None], visible[..., None], inside[..., None]], axis=-1).astype(np.float32)
 
         # World landmarks: camera axes (x right, y down, z forward), origin between the hips.

@@ -107,17 +107,14 @@ def load_melody(piece_id: str, *, max_beats: float | None = None, phrase_bars: i
         first_downbeat = float(measures[0].barDuration.quarterLength - measures[0].paddingLeft)
 
     raw = []
-    for element in flat.notesAndRests:
+    for element in flat.notes:
         length = float(element.duration.quarterLength)
         if length <= 0:                       # grace notes have no notated time
             continue
-        onset = float(element.offset)
-        if element.isRest:
-            raw.append((onset, length, None, False))
-            continue
         pitch = max(p.midi for p in element.pitches) if element.isChord else element.pitch.midi
         fermata = any(isinstance(e, expressions.Fermata) for e in element.expressions)
-        raw.append((onset, length, int(pitch), fermata))
+        raw.append((float(element.offset), length, int(pitch), fermata))
+    raw = _skyline(raw)
 
     notes = _with_phrase_ends(raw, beats_per_bar, first_downbeat, phrase_bars)
     if max_beats is not None:
@@ -130,26 +127,34 @@ def load_melody(piece_id: str, *, max_beats: float | None = None, phrase_bars: i
     return Melody(piece_id, piece.title, tuple(notes), beats_per_bar, first_downbeat, piece.tempo_bpm)
 
 
+def _skyline(raw: list[tuple]) -> list[tuple]:
+    """One note at a time: the highest of notes starting together, each cut at the next onset
+    (a part written in two voices, or a chord, becomes its top line)."""
+    by_onset: dict[float, tuple] = {}
+    for item in raw:
+        if item[0] not in by_onset or item[2] > by_onset[item[0]][2] or (item[2] == by_onset[item[0]][2] and item[3]):
+            by_onset[item[0]] = item
+    ordered = [by_onset[k] for k in sorted(by_onset)]
+    return [(onset, min(length, ordered[i + 1][0] - onset) if i + 1 < len(ordered) else length, pitch, fermata)
+            for i, (onset, length, pitch, fermata) in enumerate(ordered)]
+
+
 def _with_phrase_ends(raw, beats_per_bar: float, first_downbeat: float, phrase_bars: int) -> list[ScoreNote]:
-    """Mark the last note of each phrase: at fermatas if the score has any, else before rests and
-    at every `phrase_bars` bars (the note sounding when the group of bars ends)."""
+    """Mark the last note of each phrase: at fermatas if the score has any, else before a rest of
+    half a beat or more and at every `phrase_bars` bars (the note sounding when the group ends)."""
     has_fermatas = any(item[3] for item in raw)
     span = beats_per_bar * phrase_bars
     notes: list[ScoreNote] = []
     for i, (onset, length, pitch, fermata) in enumerate(raw):
-        if pitch is None:
-            continue
         if has_fermatas:
             end = fermata
-        else:
-            before_rest = i + 1 < len(raw) and raw[i + 1][2] is None
+        elif i + 1 < len(raw):
+            nxt = raw[i + 1][0]
+            before_rest = nxt - (onset + length) >= 0.5
             # Phrase groups start at the first downbeat; a note ends one if the next onset crosses a boundary.
-            nxt = next((r[0] for r in raw[i + 1:] if r[2] is not None), None)
-            crosses = nxt is not None and (
-                (nxt - first_downbeat) // span > (onset - first_downbeat) // span)
+            crosses = (nxt - first_downbeat) // span > (onset - first_downbeat) // span
             end = before_rest or crosses
+        else:
+            end = True
         notes.append(ScoreNote(onset, length, pitch, end))
-    if notes:
-        last = notes[-1]
-        notes[-1] = ScoreNote(last.onset_beats, last.duration_beats, last.pitch, True)
     return notes
