@@ -27,6 +27,8 @@ from .notes import Notes, melody, transcribe
 
 FRAME_HOPS = 2          # DTW frame = 2 analysis hops (23 ms): fine enough for 50 ms tolerances, 4× cheaper
 MATCH_WINDOW_S = 0.12   # a performed onset further than this from the aligned time is not this note's
+STRAY_SCALE_S = 0.25    # second pass: straying this far from the tempo map costs as much as…
+STRAY_WEIGHT = 0.5      # …half the cost of a wrong pitch
 
 
 @dataclass
@@ -96,6 +98,34 @@ def _pitch_cost(ref: np.ndarray, perf: np.ndarray) -> np.ndarray:
     return np.where(neither, 0.0, cost).astype(np.float32)
 
 
+def _match_notes(ref: Notes, ref_start: float, step: float, aligned: np.ndarray, performed: Notes,
+                 f0: np.ndarray, f0_times: np.ndarray) -> list[NoteComparison]:
+    """Pair each written note with the performed onset nearest its aligned time, and measure its pitch."""
+    notes = []
+    last = len(aligned) - 1
+    for on, off, pitch in zip(ref.onsets, ref.offsets, ref.pitches):
+        t_aligned = aligned[min(int((on - ref_start) / step), last)]
+        near = performed.onsets[np.abs(performed.onsets - t_aligned) <= MATCH_WINDOW_S]
+        played = float(near[np.argmin(np.abs(near - t_aligned))]) if len(near) else None
+        # Pitch over the aligned middle 60 % of the note (attacks and releases bend pitch).
+        lo = min(int((on + 0.2 * (off - on) - ref_start) / step), last)
+        hi = min(max(int((on + 0.8 * (off - on) - ref_start) / step), lo), last)
+        sung = f0[(f0_times >= aligned[lo]) & (f0_times <= aligned[hi] + step)]
+        sung = sung[np.isfinite(sung)]
+        cents = float(np.median(sung) - pitch) * 100 if len(sung) else None
+        notes.append(NoteComparison(float(on), float(pitch), played, None, cents))
+    return notes
+
+
+def _time_map(notes: list[NoteComparison]) -> tuple[float, float] | None:
+    """Robust (offset, slope) of performed onset against written onset; None with fewer than 3 pairs."""
+    pairs = np.array([(n.written_onset_s, n.performed_onset_s) for n in notes if n.performed_onset_s is not None])
+    if len(pairs) < 3:
+        return None
+    slope, offset, _, _ = theilslopes(pairs[:, 1], pairs[:, 0])
+    return float(offset), float(slope)
+
+
 def compare_to_midi(reference: Notes, audio: AudioFeatures, *, onset_tolerance_ms: float = 50.0,
                     pitch_tolerance_cents: float = 50.0, clock: str = "fitted") -> MusicComparison:
     ref = melody(reference)
@@ -115,36 +145,28 @@ def compare_to_midi(reference: Notes, audio: AudioFeatures, *, onset_tolerance_m
     perf_times = np.arange(max(voiced_times[0] - 0.1, audio.f0_times[0]), voiced_times[-1] + 0.1, step)
     perf_pitch = np.interp(perf_times, audio.f0_times, np.nan_to_num(f0, nan=-1000.0))
     perf_pitch[perf_pitch < 0] = np.nan  # interpolating across unvoiced frames must not invent pitch
+    pitch_cost = _pitch_cost(ref_pitch, perf_pitch)
 
-    path, cost = dtw(_pitch_cost(ref_pitch, perf_pitch))
-    # Aligned performance time of every reference frame (first performance frame on the path).
-    first = np.full(len(ref_times), -1)
-    for i, j in path[::-1]:
-        first[i] = j
-    aligned = perf_times[first]
+    # Two passes: pitch alone pairs notes, but a wrong note that repeats its neighbour's pitch can steal
+    # the neighbour's place; the second pass adds a cost for straying from the tempo map of the first.
+    time_map = None
+    for _ in range(2):
+        cost = pitch_cost
+        if time_map is not None:
+            expected = time_map[0] + time_map[1] * ref_times
+            stray = np.minimum(np.abs(perf_times[None, :] - expected[:, None]) / STRAY_SCALE_S, 1.0)
+            cost = pitch_cost + STRAY_WEIGHT * stray.astype(np.float32)
+        path, dtw_cost = dtw(cost)
+        first = np.full(len(ref_times), -1)
+        for i, j in path[::-1]:
+            first[i] = j  # the first performance frame each reference frame is aligned with
+        aligned = perf_times[first]
+        notes = _match_notes(ref, ref_start, step, aligned, performed, f0, audio.f0_times)
+        time_map = _time_map(notes)
+        if time_map is None:
+            break
 
-    notes, pairs = [], []
-    for on, off, pitch in zip(ref.onsets, ref.offsets, ref.pitches):
-        k = min(int((on - ref_start) / step), len(ref_times) - 1)
-        t_aligned = aligned[k]
-        near = performed.onsets[np.abs(performed.onsets - t_aligned) <= MATCH_WINDOW_S]
-        played = float(near[np.argmin(np.abs(near - t_aligned))]) if len(near) else None
-        # Pitch over the aligned middle 60 % of the note.
-        lo = min(int((on + 0.2 * (off - on) - ref_start) / step), len(ref_times) - 1)
-        hi = min(max(int((on + 0.8 * (off - on) - ref_start) / step), lo + 1), len(ref_times))
-        span = (aligned[lo], aligned[hi - 1] + step)
-        sung = f0[(audio.f0_times >= span[0]) & (audio.f0_times <= span[1])]
-        sung = sung[np.isfinite(sung)]
-        cents = float(np.median(sung) - pitch) * 100 if len(sung) else None
-        notes.append(NoteComparison(float(on), float(pitch), played, None, cents))
-        if played is not None:
-            pairs.append((on, played))
-
-    if clock == "reference" or len(pairs) < 3:
-        slope, offset = 1.0, 0.0
-    else:
-        written, played_at = np.array(pairs).T
-        slope, offset, _, _ = theilslopes(played_at, written)
+    offset, slope = (0.0, 1.0) if clock == "reference" or time_map is None else time_map
     for n in notes:
         if n.performed_onset_s is not None:
             n.onset_deviation_ms = (n.performed_onset_s - (offset + slope * n.written_onset_s)) * 1000.0
@@ -165,4 +187,4 @@ def compare_to_midi(reference: Notes, audio: AudioFeatures, *, onset_tolerance_m
     pitch_hits = np.mean([n.pitch_deviation_cents is not None and abs(n.pitch_deviation_cents) <= pitch_tolerance_cents
                           for n in notes])
     return MusicComparison(notes, float(offset), float(slope), clock, float(precision), float(recall), float(f1),
-                           float(onset_hits), float(pitch_hits), cost, performed)
+                           float(onset_hits), float(pitch_hits), dtw_cost, performed)

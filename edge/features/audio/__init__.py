@@ -67,15 +67,18 @@ def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 
     peak = float(20 * np.log10(np.max(np.abs(x)))) if len(x) and np.any(x) else FLOOR_DBFS
     silent = bool(loud.max(initial=FLOOR_DBFS) < config.silence_dbfs)
 
+    f0, confidence = track_pitch(x, sr, hop, method=config.pitch_method, window=config.pitch_window,
+                                 silence_dbfs=config.silence_dbfs)
+    f0_times = pitch_times(len(f0), sr, hop, config.pitch_window)
+    f0_midi = np.where((f0 > 0) & (confidence >= config.pitch_min_confidence), hz_to_midi(f0), np.nan)
     if silent:
         envelope, onsets, beats = np.zeros(len(x) // hop, np.float32), np.zeros(0), np.zeros(0)
     else:
-        envelope, onsets = detect_onsets(x, sr, hop, method=config.onset_method, threshold=config.onset_threshold,
-                                         loudness_db=loud, silence_dbfs=config.silence_dbfs)
+        envelope, onsets = detect_onsets(x, sr, hop, f0_midi=f0_midi, f0_times=f0_times, loudness_db=loud,
+                                         method=config.onset_method, threshold=config.onset_threshold,
+                                         silence_dbfs=config.silence_dbfs)
         beats = refine_beats(track_beats(x, sr, hop), onsets, envelope, hop / sr,
                              max_bpm=config.max_bpm, min_bpm=config.min_bpm)
-    f0, confidence = track_pitch(x, sr, hop, method=config.pitch_method, window=config.pitch_window,
-                                 silence_dbfs=config.silence_dbfs)
     n = len(x) // hop
     return AudioFeatures(
         sample_rate=sr,
@@ -90,7 +93,7 @@ def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 
         tempo_cv=tempo_cv(beats),
         f0_hz=f0,
         f0_confidence=confidence,
-        f0_times=start_s + pitch_times(n, sr, hop, config.pitch_window),
+        f0_times=start_s + f0_times,
         rms_dbfs=loud[:n],
         mfcc=compute_mfcc(x, sr, hop, n_filters=config.n_mel_filters, n_coeffs=config.n_mfcc),
         peak_dbfs=peak,
