@@ -22,6 +22,7 @@ from typing import Iterator
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from ..config.features import AudioConfig
 from ..errors import MediaError
@@ -71,8 +72,8 @@ def _riff_shortfall(path: Path) -> int:
 
 
 def _configure_threads(stream: av.video.stream.VideoStream, threads: int) -> None:
-    """1 (the default) leaves the cores to pose: at 640×480 H.264 decoding costs ~1.5 ms of CPU per frame
-    either way (bench/results/decode.json); threads only lower wall time when a core is idle."""
+    """1 (the default) is the least CPU per frame and leaves the cores to pose; threads add a little CPU
+    and only lower wall time when a core is idle (bench/results/decode.json)."""
     ctx = stream.codec_context
     if threads == 1:
         ctx.thread_type = "NONE"
@@ -124,6 +125,7 @@ class FileSource(Source):
         self._audio_anchor: float | None = None
         self._audio_emitted = 0
         self._audio_gaps = 0
+        self._reformatter = VideoReformatter()
         self._video_index = 0
         self._last_video_t: float | None = None
         self._started = False
@@ -282,10 +284,12 @@ class FileSource(Source):
         return max(2, round(height * self.max_width / width / 2) * 2)
 
     def _rgb(self, frame: av.VideoFrame) -> np.ndarray:
+        # One converter for the whole file: frame.to_ndarray(format=...) sets up a new swscale context
+        # for every frame, which costs more than the conversion itself (bench/decode.py).
+        width = height = None
         if self.max_width and frame.width > self.max_width:
-            return frame.reformat(width=self.max_width, height=self._scaled_height(frame.width, frame.height),
-                                  format="rgb24").to_ndarray()
-        return frame.to_ndarray(format="rgb24")
+            width, height = self.max_width, self._scaled_height(frame.width, frame.height)
+        return self._reformatter.reformat(frame, width=width, height=height, format="rgb24").to_ndarray()
 
     def _audio_items(self, frame: av.AudioFrame) -> Iterator[AudioChunk]:
         if self._resampler is None:
