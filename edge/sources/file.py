@@ -14,7 +14,6 @@ Damage is reported, not fatal: a truncated or corrupt file yields everything tha
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from fractions import Fraction
 from pathlib import Path
@@ -28,8 +27,6 @@ from ..config.features import AudioConfig
 from ..errors import MediaError
 from .base import AudioChunk, Item, Source, SourceInfo, VideoFrame
 from .ffmpeg import open_failure, reason
-
-log = logging.getLogger(__name__)
 
 # The rate the audio features analyse at, unless the caller passes settings.audio.sample_rate.
 DEFAULT_SAMPLE_RATE = AudioConfig.model_fields["sample_rate"].default
