@@ -86,6 +86,15 @@ def test_fluidsynth_onsets_sit_on_the_truth(tmp_path, sample_rate, tolerance_ms)
     assert np.abs(audio[: int((truth[0] - 0.003) * rate)]).max() < 1e-4
 
 
+def test_violin_speaks_later_than_its_note_on(tmp_path):
+    # A known answer about FluidR3's bowed violin (docs/data.md): its attack takes time to be heard.
+    clip = make_music_clip(tmp_path, piece_id="bach-bwv66.6", instrument="violin", max_beats=16, tempo_bpm=72,
+                           expression=Expression(articulation=0.45), seed=3, sample_rate=44100)
+    truth = np.array([n.onset_s for n in clip.performance.notes])
+    lag_ms = match(truth, energy_onsets(clip.audio, 44100)) * 1000
+    assert np.all((-4 < lag_ms) & (lag_ms < 30)) and lag_ms.mean() > 4, lag_ms
+
+
 def test_rendering_is_deterministic_and_violin_clip_files_agree(tmp_path):
     a = make_music_clip(tmp_path / "a", piece_id="mozart-k80-1", instrument="violin", max_beats=12, seed=5,
                         faults=Faults(wrong_note_rate=0.2), sample_rate=22050)

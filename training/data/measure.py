@@ -4,7 +4,8 @@
 
 - MediaPipe detection rate on rendered dance clips (several motions and cameras);
 - gap between retargeted landmarks and what MediaPipe detects on the same frames, per body part;
-- render/encode speed of a 10 s dance clip and a 10 s music clip on this machine.
+- render/encode speed of a 10 s dance clip and a 10 s music clip on this machine;
+- FluidSynth's note-start latency (min/mean/max), before and after synth.py's trim.
 
 `python -m training.data.measure calibrate` refits the landmark points in body.py's link frames
 (the table CALIBRATED_POINTS there) to MediaPipe's detections on a separate set of clips.
@@ -67,19 +68,57 @@ def render_and_detect(name: str, motion: str, bpm: float, camera: Camera, faults
     return Measured(name, clip.landmarks.image, link_pos, link_orn, camera, detections)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (FluidSynth runs as a child)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _speed(out: Path) -> dict:
+    """Wall and CPU time; everything runs on one core (x264 and FluidSynth are single-threaded here)."""
     from .music import make_music_clip
     from .performance import CLEAN_EXPRESSIVE
 
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), _cpu()
     clip = make_dance_clip(out / "speed.mp4", motion="dance_a", bpm=120, duration_s=10.0)
-    dance = {"wall_s": round(time.perf_counter() - t0, 2), "cpu_s_this_process": round(time.process_time() - c0, 2),
-             "steps": {k: round(v, 2) for k, v in clip.timings.items()}}
-    t0, c0 = time.perf_counter(), time.process_time()
-    make_music_clip(out, piece_id="bach-bwv66.6", instrument="violin", max_beats=14, tempo_bpm=84,
-                    expression=CLEAN_EXPRESSIVE, sample_rate=44100, stem="speed")
-    music = {"wall_s": round(time.perf_counter() - t0, 2), "cpu_s_this_process": round(time.process_time() - c0, 2)}
-    return {"dance_10s_640x480_30fps": dance, "music_10s_44k": music}
+    dance = {"wall_s": round(time.perf_counter() - t0, 2), "cpu_s": round(_cpu() - c0, 2),
+             "steps_wall_s": {k: round(v, 2) for k, v in clip.timings.items()}}
+    t0, c0 = time.perf_counter(), _cpu()
+    music = make_music_clip(out, piece_id="bach-bwv66.6", instrument="violin", max_beats=14, tempo_bpm=84,
+                            expression=CLEAN_EXPRESSIVE, sample_rate=44100, stem="speed")
+    return {"dance_10s_640x480_30fps_with_music": dance,
+            "music_clip": {"audio_s": round(music.audio.size / music.sample_rate, 1),
+                           "wall_s": round(time.perf_counter() - t0, 2), "cpu_s": round(_cpu() - c0, 2)}}
+
+
+def fluidsynth_latency(notes_per_rate: int = 30) -> dict:
+    """How late FluidSynth starts a note after its MIDI time, before and after synth.py's trim:
+    single piano notes at random times, first non-zero output sample."""
+    from .midi import write_performance_midi
+    from .performance import PerformedNote
+    from .synth import LATENCY_SAMPLES, render_midi
+
+    rng = np.random.default_rng(0)
+    report = {}
+    with tempfile.TemporaryDirectory(prefix="perfscore-latency-") as scratch:
+        for rate in (22050, 44100, 48000):
+            delays = []
+            for onset in rng.uniform(0.2, 3.0, notes_per_rate):
+                onset = round(onset * 2000) / 2000                  # on the MIDI file's 0.5 ms ticks
+                midi = write_performance_midi([PerformedNote(onset, onset + 0.05, 69.0, 90, 0)],
+                                              Path(scratch) / "note.mid", tail_s=0.05)
+                audio = render_midi(midi, sample_rate=rate)
+                delays.append(np.flatnonzero(audio != 0)[0] - onset * rate)   # after the trim
+            after = np.array(delays)
+            before = after + LATENCY_SAMPLES
+            report[str(rate)] = {"raw_samples": [round(float(before.min()), 1), round(float(before.mean()), 1),
+                                                 round(float(before.max()), 1)],
+                                 "after_trim_ms": [round(float(after.min() / rate * 1e3), 2),
+                                                   round(float(after.mean() / rate * 1e3), 2),
+                                                   round(float(after.max() / rate * 1e3), 2)]}
+    return report
 
 
 def evaluate(quick: bool = False) -> dict:
@@ -170,7 +209,7 @@ def symmetrize(points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.data.measure", description=__doc__.splitlines()[0])
-    parser.add_argument("what", nargs="?", default="all", choices=["all", "quality", "speed", "calibrate"])
+    parser.add_argument("what", nargs="?", default="all", choices=["all", "quality", "speed", "latency", "calibrate"])
     parser.add_argument("--quick", action="store_true", help="two 5 s clips instead of six 10 s clips")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -179,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         results["calibration"] = calibrate()
     if args.what in ("all", "quality"):
         results |= evaluate(quick=args.quick)
+    if args.what in ("all", "latency"):
+        results["fluidsynth_latency"] = fluidsynth_latency()
     if args.what in ("all", "speed"):
         with tempfile.TemporaryDirectory(prefix="perfscore-measure-") as scratch:
             results["speed"] = _speed(Path(scratch))

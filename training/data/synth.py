@@ -1,10 +1,10 @@
 """MIDI -> audio with the FluidSynth command line and the FluidR3 General MIDI soundfont.
 
 FluidSynth starts a note on a 64-sample block boundary, one block after the block in which its
-event falls, so a note sounds 65-151 samples (mean ~100) after its MIDI time, at any sample rate
-(measured over 180 random onsets at 22.05/44.1/48 kHz; see docs/data.md). We drop the first
-LATENCY_SAMPLES of the output so that the audio lines up with the MIDI times: what is left is
-+-1.6 ms at 22.05 kHz and +-1.1 ms at 44.1 kHz.
+event falls, so a note sounds 65-151 samples (mean ~100) after its MIDI time, at any sample rate.
+We drop the first LATENCY_SAMPLES of the output so that the audio lines up with the MIDI times:
+what is left is within +-1.5 ms at 22.05 kHz and -0.7..+1.2 ms at 44.1 kHz
+(`python -m training.data.measure latency`; docs/data.md).
 
 Rendering is deterministic: same MIDI, same soundfont, same rate -> identical samples
 (float output, no dither).
