@@ -10,7 +10,8 @@ Faults (all seeded, all reported in the truth):
 - timing_offset_s: every anchor this much after its beat (movement late; negative = early)
 - timing_jitter_s: std of an extra random offset per anchor (clipped so anchors stay ordered)
 - amplitude: 1 = full movement; 0.5 = every joint halfway toward a neutral standing pose
-- freeze_beats: beats on which the dancer stands still (no kinematic beat there)
+- freeze_beats: beats the dancer stands still through (no kinematic beat there); the skipped
+  movement is made up on the next beat, so the dance rejoins the reference
 - mirror_beats: beats during which the dancer moves mirror-image (left for right)
 - jerkiness: 0 = smooth; 1 = stop-motion at jerk_hz (holds then jumps, many spurious speed minima)
 - pose_deviation_deg: std of a fixed random rotation added to every joint (off-model shapes)

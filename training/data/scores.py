@@ -75,8 +75,10 @@ def _parse(corpus_path: str):
     found = corpus.getWork(corpus_path)
     if isinstance(found, list):      # some works exist in several encodings; prefer MusicXML/ABC
         found = next((f for f in found if str(f).endswith((".mxl", ".xml", ".musicxml", ".abc"))), found[0])
-    # forceSource/storePickle: parse from the file and write no pickle cache into the temp dir.
-    return converter.parse(found, forceSource=True, storePickle=False)
+    # Straight from the file: converter.parse would consult (and create) a pickle cache in /tmp/music21.
+    parser = converter.Converter()
+    parser.parseFileNoPickle(found, forceSource=True)
+    return parser.stream
 
 
 def _select_part(score, piece_id: str, piece: Piece):
