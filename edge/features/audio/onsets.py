@@ -9,7 +9,8 @@ monophonic and pitched, so the detector combines what aubio hears with what the 
    (slurs, where the level hardly moves);
 2. a candidate is kept when it starts a note: the pitch just after differs from the pitch just before
    by at least half a semitone (or follows silence), or the level rises by 3 dB or more;
-3. each onset is moved to the steepest rise of a 1.5 ms log-energy envelope within 50 ms of it.
+3. each onset is moved, within 50 ms, to where the level of the next 5.8 ms rises most over the level
+   of the 5.8 ms before (`refine_onsets`).
    aubio reports attacks late by an amount that depends on the attack (+11 ms for a 5 ms attack,
    +40 ms for a 40 ms one) and spectral flux also fires early (by ~14 ms on a click); after this
    step all of these are within ±2 ms.
@@ -85,27 +86,31 @@ def starts_a_note(t: float, f0_midi: np.ndarray, f0_times: np.ndarray, loudness_
 
 
 def refine_onsets(x: np.ndarray, sample_rate: int, onsets: np.ndarray, *, before_s: float = 0.05,
-                  after_s: float = 0.05, window: int = 64, min_rise_db: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
-    """Move each onset to the steepest rise of a fine log-energy envelope near it.
+                  after_s: float = 0.05, window: int = 256, step: int = 32,
+                  min_rise_db: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """Move each onset to where the sound rises most: the point t that maximises the level of the
+    `window` samples after t over the level of the `window` samples before it (5.8 ms each at 44.1 kHz,
+    on a 0.7 ms grid). Comparing two whole windows, rather than the slope of a short envelope, keeps
+    a bass note's own waveform (one cycle is longer than a short window) from looking like attacks.
 
-    Returns the refined times and the rise found there (dB per half window). An onset whose
-    neighbourhood rises by less than `min_rise_db` stays where it was (with rise 0).
+    Returns the refined times and the rise there (dB). An onset with no rise of `min_rise_db` stays.
     """
     if len(onsets) == 0:
         return onsets, np.zeros(0)
-    hop = window // 2
-    frames = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, window)), window)[::hop]
-    energy_db = 10.0 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + 1e-12)
-    rise = np.diff(energy_db)
+    energy = np.concatenate([[0.0], np.cumsum(np.square(x, dtype=np.float64))])
     refined, strength = onsets.copy(), np.zeros(len(onsets))
     for k, t in enumerate(onsets):
-        lo = max(int((t - before_s) * sample_rate / hop), 0)
-        hi = min(int((t + after_s) * sample_rate / hop), len(rise))
+        lo = max(int((t - before_s) * sample_rate), window)
+        hi = min(int((t + after_s) * sample_rate), len(x) - window)
         if hi <= lo:
             continue
-        steepest = lo + int(np.argmax(rise[lo:hi]))
-        if rise[steepest] >= min_rise_db:
-            refined[k], strength[k] = (steepest + 1) * hop / sample_rate, rise[steepest]
+        at = np.arange(lo, hi, step)
+        after = energy[at + window] - energy[at]
+        before = energy[at] - energy[at - window]
+        rise = 10.0 * np.log10((after + 1e-9) / (before + 1e-9))
+        best = int(np.argmax(rise))
+        if rise[best] >= min_rise_db:
+            refined[k], strength[k] = at[best] / sample_rate, rise[best]
     return refined, strength
 
 
