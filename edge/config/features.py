@@ -22,7 +22,7 @@ class AudioConfig(StrictModel):
     # at 2 kHz, because the period is then only 11 samples); it costs ~1 s per minute of audio on one core.
     sample_rate: int = Field(44100, ge=8000)
     hop_size: int = Field(512, ge=32, description="Samples between analysis frames (11.6 ms at 44.1 kHz).")
-    onset_method: str = "energy"
+    onset_method: str = "specflux"
     onset_threshold: float = Field(0.3, gt=0)
     pitch_method: str = "yinfast"
     pitch_window: int = Field(2048, ge=256)
