@@ -27,3 +27,7 @@ class ConfigError(PerfscoreError):
 
 class ModelError(PerfscoreError):
     """A model file that is missing, does not match its manifest, or cannot be loaded."""
+
+
+class NotScorable(MediaError):
+    """A readable recording that lacks what its discipline is judged on (no person for dance, no sound)."""

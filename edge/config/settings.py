@@ -5,6 +5,7 @@ from .capture import CaptureConfig
 from .coach import CoachConfig
 from .device import DeviceConfig
 from .features import AudioConfig, PoseConfig, ReferenceConfig, RhythmConfig
+from .scoring import ScoringConfig
 
 
 class Settings(StrictModel):
@@ -14,4 +15,5 @@ class Settings(StrictModel):
     audio: AudioConfig = AudioConfig()
     rhythm: RhythmConfig = RhythmConfig()
     reference: ReferenceConfig = ReferenceConfig()
+    scoring: ScoringConfig = ScoringConfig()
     coach: CoachConfig = CoachConfig()

@@ -1,0 +1,75 @@
+"""Scoring: from the measurements of a recording to sub-scores, an overall and a grade.
+
+`score_file` is the one call the CLI, the screening runner and (later) the daemon use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..analysis import Analysis, analyze
+from ..config import Settings
+from ..errors import NotScorable
+from .result import Discipline, ScoreResult
+
+
+@dataclass
+class Scored:
+    path: str
+    analysis: Analysis
+    rubric: ScoreResult
+    learned: ScoreResult | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.path,
+            "rubric": self.rubric.to_dict(),
+            "learned": self.learned.to_dict() if self.learned else None,
+            "analysis": self.analysis.to_dict(),
+        }
+
+
+def detect_discipline(analysis: Analysis) -> Discipline:
+    """Dance when a person is seen in at least half the frames, music otherwise."""
+    pose = analysis.pose
+    if pose is not None and len(pose) and pose.person_frames >= 0.5 * len(pose):
+        return "dance"
+    return "music"
+
+
+def check_scorable(analysis: Analysis, discipline: Discipline) -> None:
+    """Raise NotScorable with the reason when the recording lacks what the discipline is judged on."""
+    name = analysis.path
+    if discipline == "dance":
+        if analysis.pose is None:
+            raise NotScorable(name, "no video stream: a dance needs video")
+        if analysis.pose.person_frames == 0:
+            raise NotScorable(name, f"no person found in any of {len(analysis.pose)} frames")
+        if len(analysis.pose) < 3:
+            raise NotScorable(name, f"video has {len(analysis.pose)} frame(s): too short to judge movement")
+    if analysis.audio is None:
+        raise NotScorable(name, "no audio stream: rhythm is judged against the music")
+    if analysis.audio.silent:
+        raise NotScorable(name, f"audio is silent (peak {analysis.audio.peak_dbfs:.0f} dBFS)")
+
+
+def score_file(path: str | Path, settings: Settings, *, discipline: Discipline | None = None,
+               reference: str | Path | None = None, model: str | Path | None = None,
+               on_frame: Callable[[int], None] | None = None) -> Scored:
+    """Analyse and score one recording; raises MediaError (unreadable) or NotScorable (nothing to judge)."""
+    from .rubric import score_analysis
+
+    analysis = analyze(path, settings, reference=reference, on_frame=on_frame)
+    discipline = discipline or detect_discipline(analysis)
+    check_scorable(analysis, discipline)
+    rubric = score_analysis(analysis, settings, discipline)
+    learned = None
+    if model is not None:
+        from ..features.sequence import feature_sequence
+        from .learned import load_scorer
+
+        scorer = load_scorer(model)
+        learned = scorer.score(feature_sequence(analysis.pose, analysis.audio, analysis.duration_s), discipline)
+    return Scored(str(path), analysis, rubric, learned)
