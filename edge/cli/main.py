@@ -14,9 +14,9 @@ from importlib.metadata import entry_points
 from .. import __version__
 from ..config import load_settings
 from ..errors import ConfigError, PerfscoreError
-from . import analyze, coach, exitcodes
+from . import analyze, coach, exitcodes, screen
 
-BUILTIN = [analyze, coach]
+BUILTIN = [analyze, coach, screen]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,105 @@
+"""`perfscore screen INPUT... --out DIR`: score a folder of recorded entries offline, rank them, report.
+
+docs/screening.md has the details: inputs, outputs, the resume key, failure reasons.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from . import exitcodes
+
+EPILOG = """outputs in DIR:
+  results.csv     rank,entry,overall,grade,rhythm,sync,technique,expression,interpretation,status,error
+                  (failed entries last, with the reason; an empty sub-score does not apply)
+  results.jsonl   one JSON object per entry: everything (measurements, explanations, timelines, scorer)
+  report.html     sortable ranking and a section per entry; opens from disk, no network
+  entries/        one file per finished entry; a rerun with the same DIR reuses them (resume)
+
+exit codes:
+  0    every entry was scored
+  2    usage or configuration error (nothing was scored)
+  3    some entries failed (reasons in results.csv); the others were scored
+  130  interrupted (Ctrl-C or SIGTERM); finished entries are kept, run again to finish
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "screen", help="score and rank a folder of recorded entries (offline batch)",
+        description="Score recorded entries in parallel, rank them and write results.csv, results.jsonl and "
+                    "report.html into DIR. Resumable: a rerun with the same DIR scores only what is not "
+                    "finished. Broken files are recorded with their reason and the run goes on.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="a recording, a folder (searched recursively) or a CSV manifest with columns "
+                             "entry,path and optional reference,category (paths relative to the manifest)")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)")
+    parser.add_argument("--discipline", choices=("dance", "music"),
+                        help="judge every entry as this; default: detected per recording (a person in most "
+                             "frames = dance)")
+    parser.add_argument("--reference", type=Path, metavar="REF",
+                        help="a MIDI score (music) or a recording of the choreography (dance) for every entry; "
+                             "a manifest's reference column overrides it")
+    parser.add_argument("--workers", type=int, metavar="N", help="parallel scoring processes (default: number of cores)")
+    parser.add_argument("--model", type=Path, metavar="CKPT",
+                        help="also score with this learned model; its scores go to results.jsonl ('learned')")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="give up on an entry after this long (default: no limit)")
+    parser.set_defaults(run=run)
+
+
+class _TerminalProgress:
+    """Entries done, failed and the ETA on stderr, only when a person is watching."""
+
+    def __init__(self):
+        self.bar = None
+        self.failed = 0
+
+    def start(self, total: int, reused: int) -> None:
+        if not sys.stderr.isatty() or total == 0:
+            return
+        from tqdm import tqdm
+
+        desc = f"screen ({reused} reused)" if reused else "screen"
+        self.bar = tqdm(total=total, desc=desc, unit="entry", file=sys.stderr, dynamic_ncols=True)
+        self.bar.set_postfix(failed=0)
+
+    def advance(self, failed: bool) -> None:
+        self.failed += failed
+        if self.bar is not None:
+            self.bar.set_postfix(failed=self.failed, refresh=False)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _terminate_as_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..screening.entries import InputError
+    from ..screening.runner import ScreenOptions, default_workers, screen
+
+    options = ScreenOptions(inputs=args.inputs, out_dir=args.out, discipline=args.discipline,
+                            reference=args.reference, model=args.model,
+                            workers=args.workers if args.workers is not None else default_workers(),
+                            timeout_s=args.timeout)
+    previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)  # `kill` stops as cleanly as Ctrl-C
+    try:
+        summary = screen(options, args.settings, _TerminalProgress())
+    except InputError as exc:
+        print(f"perfscore screen: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(summary.line(args.out), file=sys.stderr)
+    if summary.interrupted:
+        return exitcodes.INTERRUPTED
+    return exitcodes.PARTIAL if summary.failed else exitcodes.OK

@@ -1,0 +1,124 @@
+"""results.csv and results.jsonl, rebuilt from every finished entry at the end of each run.
+
+Deterministic by construction: rows ordered by overall (highest first), ties by entry name; failed
+entries last, by name; numbers with two decimals; nothing about time or the output folder's path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..scoring.result import SUBSCORES
+from .entries import Entry
+
+CSV_HEADER = ("rank", "entry", "overall", "grade", *SUBSCORES, "status", "error")
+JSONL_SCHEMA = "perfscore.screen.result/1"
+
+
+@dataclass
+class Outcome:
+    """One entry's fate in this run: its record (scored now or reused), or a failure without one."""
+    entry: Entry
+    status: str                       # "ok" or "failed"
+    error: str | None = None
+    error_kind: str | None = None
+    record: dict | None = None
+    reused: bool = False
+    rank: int | None = None
+
+    @property
+    def rubric(self) -> dict | None:
+        result = (self.record or {}).get("result")
+        return result["rubric"] if result else None
+
+    @property
+    def overall(self) -> float | None:
+        return self.rubric["overall"] if self.rubric and self.status == "ok" else None
+
+    def subscore(self, name: str) -> float | None:
+        sub = (self.rubric or {}).get("subscores", {}).get(name)
+        return sub["value"] if sub else None
+
+
+def ranked(outcomes: list[Outcome]) -> list[Outcome]:
+    """Order for every output, with `rank` set on scored entries (1 = best; ties broken by name)."""
+    scored = sorted((o for o in outcomes if o.overall is not None), key=lambda o: (-o.overall, o.entry.name))
+    unranked = sorted((o for o in outcomes if o.overall is None and o.status == "ok"), key=lambda o: o.entry.name)
+    failed = sorted((o for o in outcomes if o.status != "ok"), key=lambda o: o.entry.name)
+    for rank, outcome in enumerate(scored, start=1):
+        outcome.rank = rank
+    for outcome in unranked + failed:
+        outcome.rank = None
+    return scored + unranked + failed
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def results_csv(ordered: list[Outcome]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for o in ordered:
+        ok = o.status == "ok"
+        writer.writerow([
+            "" if o.rank is None else o.rank, o.entry.name, _num(o.overall),
+            ((o.rubric or {}).get("grade") or "") if ok else "",
+            *(_num(o.subscore(name)) if ok else "" for name in SUBSCORES),
+            o.status, o.error or "",
+        ])
+    return out.getvalue()
+
+
+def result_document(o: Outcome) -> dict[str, Any]:
+    """Everything about one entry: the row's values, the full rubric result (measurements, explanations,
+    timeline), the learned scores, the analysis, and who scored it."""
+    record = o.record or {}
+    result = record.get("result") or {}
+    return {
+        "schema": JSONL_SCHEMA,
+        "rank": o.rank,
+        "entry": o.entry.name,
+        "path": str(o.entry.path),
+        "category": o.entry.category,
+        "reference": str(o.entry.reference) if o.entry.reference else None,
+        "status": o.status,
+        "error": o.error,
+        "error_kind": o.error_kind,
+        "discipline": record.get("discipline"),
+        "overall": o.overall,
+        "grade": (o.rubric or {}).get("grade") if o.status == "ok" else None,
+        "subscores": {name: o.subscore(name) for name in SUBSCORES},
+        "duration_s": record.get("duration_s"),
+        "scorer": record.get("scorer"),
+        "key": record.get("key"),
+        "sha256": record.get("content_sha256"),
+        "reference_sha256": record.get("reference_sha256"),
+        "rubric": result.get("rubric"),
+        "learned": result.get("learned"),
+        "analysis": result.get("analysis"),
+        "warnings": (result.get("analysis") or {}).get("warnings", []),
+        "elapsed_s": record.get("elapsed_s"),
+        "cpu_s": record.get("cpu_s"),
+        "traceback": record.get("traceback"),
+    }
+
+
+def results_jsonl(ordered: list[Outcome]) -> str:
+    return "".join(json.dumps(result_document(o), ensure_ascii=False) + "\n" for o in ordered)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,203 @@
+"""One screening run: collect entries, reuse what is finished, score the rest in parallel, write the outputs.
+
+    summary = screen(ScreenOptions(inputs=["entries/"], out_dir=Path("out")), settings)
+
+Inputs that make the whole run meaningless (no such folder, a bad manifest, a model that does not
+load) raise InputError before anything is scored. Problems of one entry never stop the run: the
+entry is recorded as failed with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..config import Settings
+from ..errors import ModelError
+from . import keys
+from .entries import Collected, Entry, InputError, collect
+from .outputs import Outcome, ranked, results_csv, results_jsonl, write_atomically
+from .pool import Crash, Pool
+from .report import render_report
+from .store import Store, StoreBusy
+from .worker import Task
+
+RESULTS_CSV, RESULTS_JSONL, REPORT_HTML = "results.csv", "results.jsonl", "report.html"
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class ScreenOptions:
+    inputs: list[str]
+    out_dir: Path
+    discipline: str | None = None        # None: each recording's discipline is detected
+    reference: Path | None = None
+    model: Path | None = None
+    workers: int = field(default_factory=default_workers)
+    timeout_s: float | None = None
+
+
+@dataclass
+class Summary:
+    entries: int = 0
+    scored: int = 0          # status ok (now or reused)
+    failed: int = 0
+    reused: int = 0          # finished in an earlier run, not scored again
+    skipped_files: int = 0   # non-recordings left out of folders
+    unfinished: int = 0      # interrupted before these were scored
+    interrupted: bool = False
+    elapsed_s: float = 0.0
+    media_s: float = 0.0     # duration of the recordings scored in this run
+
+    def line(self, out_dir: Path) -> str:
+        parts = [f"{self.entries} entries: {self.scored} scored, {self.failed} failed"]
+        if self.reused:
+            parts.append(f"{self.reused} reused from earlier runs")
+        if self.skipped_files:
+            parts.append(f"{self.skipped_files} non-recording files ignored")
+        if self.interrupted:
+            parts.append(f"INTERRUPTED with {self.unfinished} not scored (run again to finish)")
+        rtf = f", {self.elapsed_s / self.media_s:.2f}x real time" if self.media_s else ""
+        return f"screen: {'; '.join(parts)}; {self.elapsed_s:.1f} s{rtf} -> {out_dir / RESULTS_CSV}"
+
+
+class Progress:
+    """What the runner tells a progress display; the default shows nothing."""
+    def start(self, total: int, reused: int) -> None: ...
+    def advance(self, failed: bool) -> None: ...
+    def close(self) -> None: ...
+
+
+def check_options(options: ScreenOptions, settings: Settings) -> None:
+    from ..models import verify_model
+
+    if options.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {options.workers}")
+    if options.reference is not None and not options.reference.is_file():
+        raise InputError(f"{options.reference}: reference file not found")
+    try:
+        verify_model(settings.pose.model_path)
+        if options.model is not None:
+            from ..scoring.learned import load_scorer
+
+            load_scorer(options.model)
+    except ModelError as exc:
+        raise InputError(str(exc)) from None
+    if options.out_dir.exists() and not options.out_dir.is_dir():
+        raise InputError(f"{options.out_dir}: --out must be a folder")
+
+
+def screen(options: ScreenOptions, settings: Settings, progress: Progress = Progress()) -> Summary:
+    clock = time.perf_counter()
+    check_options(options, settings)
+    collected = collect(options.inputs, reference=options.reference, exclude=options.out_dir)
+    scorer = keys.current_scorer(options.model)
+    fingerprint = keys.run_fingerprint(settings, scorer)
+    summary = Summary(entries=len(collected.entries), skipped_files=sum(collected.skipped.values()))
+    try:
+        with Store(options.out_dir) as store:
+            outcomes, tasks, waiting = _plan(collected, store, options, scorer, fingerprint)
+            summary.reused = sum(o.reused for o in outcomes.values())
+            progress.start(len(tasks), summary.reused)
+            try:
+                _score(tasks, waiting, outcomes, options, settings, store, progress, summary)
+            except KeyboardInterrupt:
+                summary.interrupted = True
+            finally:
+                progress.close()
+            done = [outcomes[e.name] for e in collected.entries if e.name in outcomes]
+            summary.unfinished = summary.entries - len(done)
+            _write_outputs(options.out_dir, ranked(done), scorer, options)
+    except StoreBusy as exc:
+        raise InputError(str(exc)) from None
+    summary.scored = sum(o.status == "ok" for o in done)
+    summary.failed = sum(o.status != "ok" for o in done)
+    summary.elapsed_s = time.perf_counter() - clock
+    return summary
+
+
+def _plan(collected: Collected, store: Store, options: ScreenOptions, scorer: keys.Scorer, fingerprint: str):
+    """Outcomes known without scoring (reused records, missing or empty files), and one task per
+    distinct key still to score with the entries waiting for it (identical files are scored once)."""
+    outcomes: dict[str, Outcome] = {}
+    tasks: list[Task] = []
+    waiting: dict[str, list[Entry]] = {}
+    for entry in collected.entries:
+        problem = _unreadable(entry.path)
+        if problem:
+            outcomes[entry.name] = Outcome(entry, "failed", problem[1], problem[0])
+            continue
+        if entry.reference is not None and not entry.reference.is_file():
+            outcomes[entry.name] = Outcome(entry, "failed", f"reference {entry.reference} not found", "missing")
+            continue
+        try:
+            content = keys.file_sha256(entry.path)
+            ref_sha = keys.file_sha256(entry.reference) if entry.reference is not None else None
+        except OSError as exc:
+            outcomes[entry.name] = Outcome(entry, "failed", f"cannot read: {exc.strerror or exc}", "unreadable")
+            continue
+        key = keys.entry_key(content, ref_sha, options.discipline, fingerprint)
+        record = store.load(key)
+        if record is not None:
+            outcomes[entry.name] = _outcome(entry, record, reused=True)
+        elif key in waiting:
+            waiting[key].append(entry)
+        else:
+            waiting[key] = [entry]
+            tasks.append(Task(key, str(entry.path), str(entry.reference) if entry.reference else None,
+                              options.discipline, str(options.model) if options.model else None,
+                              content, ref_sha, scorer.to_dict()))
+    return outcomes, tasks, waiting
+
+
+def _unreadable(path: Path) -> tuple[str, str] | None:
+    """Problems seen without opening the file: (kind, reason)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return "missing", "file not found"
+    except OSError as exc:
+        return "unreadable", f"cannot read: {exc.strerror or exc}"
+    if not path.is_file():
+        return "unreadable", "not a regular file"
+    if stat.st_size == 0:
+        return "empty", "empty file (0 bytes)"
+    if not os.access(path, os.R_OK):
+        return "unreadable", "cannot read: permission denied"
+    return None
+
+
+def _outcome(entry: Entry, record: dict, reused: bool) -> Outcome:
+    return Outcome(entry, record["status"], record.get("error"), record.get("error_kind"), record, reused)
+
+
+def _score(tasks, waiting, outcomes, options, settings, store, progress, summary) -> None:
+    def on_done(task: Task, result: dict | Crash) -> None:
+        for entry in waiting[task.key]:
+            if isinstance(result, Crash):
+                outcomes[entry.name] = Outcome(entry, "failed", result.reason, result.kind)
+            else:
+                outcomes[entry.name] = _outcome(entry, result, reused=False)
+        if isinstance(result, dict) and result.get("duration_s"):
+            summary.media_s += result["duration_s"]
+        progress.advance(failed=isinstance(result, Crash) or result["status"] != "ok")
+
+    if not tasks:
+        return
+    pool = Pool(min(options.workers, len(tasks)), settings, store.entries_dir, timeout_s=options.timeout_s)
+    pool.run(tasks, on_start=lambda task: None, on_done=on_done)
+
+
+def _write_outputs(out_dir: Path, ordered: list[Outcome], scorer: keys.Scorer, options: ScreenOptions) -> None:
+    write_atomically(out_dir / RESULTS_CSV, results_csv(ordered))
+    write_atomically(out_dir / RESULTS_JSONL, results_jsonl(ordered))
+    write_atomically(out_dir / REPORT_HTML, render_report(ordered, scorer_label=scorer.label()))
