@@ -38,8 +38,9 @@ class Analysis:
     motion: rhythm.MotionSpeed | None
     motion_beats_s: np.ndarray
     beat_alignment: float | None
-    motion_beat_offsets_s: np.ndarray   # each motion beat − nearest music beat
+    motion_beat_offsets_s: np.ndarray   # each motion beat inside the music − nearest music beat
     onset_deviations_s: np.ndarray      # each onset − nearest point of the subdivided beat grid
+    onset_deviation_times_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # …of those onsets
     reference: MusicComparison | DanceComparison | None = None
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -206,9 +207,10 @@ def analyze(path: str | Path, settings: Settings, reference: str | Path | None =
                 alignment = rhythm.beat_alignment(motion_beats, audio.beats_s, sigma, span)
                 inside = motion_beats[(motion_beats >= span[0]) & (motion_beats <= span[1])]
                 offsets = rhythm.nearest_distance(inside, audio.beats_s) if len(inside) else np.zeros(0)
-    deviations = np.zeros(0)
+    deviation_times, deviations = np.zeros(0), np.zeros(0)
     if audio is not None and len(audio.beats_s) >= 4:
-        deviations = rhythm.onset_deviation(audio.onsets_s, audio.beats_s, settings.rhythm.grid_subdivisions)
+        deviation_times, deviations = rhythm.onset_deviation(audio.onsets_s, audio.beats_s,
+                                                             settings.rhythm.grid_subdivisions)
     timings["rhythm"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -223,7 +225,7 @@ def analyze(path: str | Path, settings: Settings, reference: str | Path | None =
                 audio.start_s + audio.duration_s if audio is not None else 0.0]
         duration = max(ends)
     return Analysis(str(path), info, float(duration), pose, audio, motion, motion_beats, alignment,
-                    offsets, deviations, comparison, warnings, timings)
+                    offsets, deviations, deviation_times, comparison, warnings, timings)
 
 
 def _compare(reference: Path, pose: PoseTrack | None, audio: AudioFeatures | None, settings: Settings,

@@ -8,7 +8,7 @@ choreography mirrored, which is a different fault from dancing it wrong.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,11 @@ class DanceComparison:
     mean_lag_s: float                   # performance time − reference time along the path
     tempo_ratio: float                  # performed duration / reference duration of the aligned part
     frames_compared: int
+    # Along the alignment path, so a window of the performance can be judged on its own:
+    path_times_s: np.ndarray = field(default_factory=lambda: np.zeros(0))       # performance time per step
+    path_errors_deg: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (steps, joints)
+    path_lag_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    joint_names: tuple[str, ...] = ()
 
     def summary(self) -> dict:
         return {
@@ -91,4 +96,8 @@ def compare_to_reference(reference: PoseTrack, performance: PoseTrack) -> DanceC
         mean_lag_s=float(np.mean(lag)),
         tempo_ratio=float(perf_span / ref_span) if ref_span > 0 else 1.0,
         frames_compared=len(path),
+        path_times_s=perf_t[path[:, 1]],
+        path_errors_deg=error,
+        path_lag_s=lag,
+        joint_names=tuple(names),
     )

@@ -120,19 +120,17 @@ def smoothed_grid(beats: np.ndarray, half_window: int = 4) -> np.ndarray:
     return out
 
 
-def onset_deviation(onsets: np.ndarray, beats: np.ndarray, subdivisions: int = 4) -> np.ndarray:
-    """Signed deviation (s) of each onset from the nearest point of the beat grid cut into `subdivisions`.
-
-    Onsets outside the first and last beat are not measured (no grid there).
-    """
+def onset_deviation(onsets: np.ndarray, beats: np.ndarray, subdivisions: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """(onset times, signed deviation in s of each from the nearest point of the beat grid cut into
+    `subdivisions`). Onsets outside the first and last beat are not measured (no grid there)."""
     grid = smoothed_grid(beats)
     if len(grid) < 2 or len(onsets) == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     fractions = np.arange(subdivisions) / subdivisions
     points = (grid[:-1, None] + np.diff(grid)[:, None] * fractions[None, :]).ravel()
     points = np.append(points, grid[-1])
     inside = onsets[(onsets >= grid[0] - 0.5 * (grid[1] - grid[0]) / subdivisions)
                     & (onsets <= grid[-1] + 0.5 * (grid[-1] - grid[-2]) / subdivisions)]
     if len(inside) == 0:
-        return np.zeros(0)
-    return nearest_distance(inside, points)
+        return np.zeros(0), np.zeros(0)
+    return inside, nearest_distance(inside, points)

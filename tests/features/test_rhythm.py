@@ -65,9 +65,9 @@ def test_onset_deviation_reads_known_lateness_and_jitter():
     beats = np.arange(0, 20, 0.5)
     rng = np.random.default_rng(0)
     steady = beats[:-1] + 0.25          # eighth notes, exactly on the grid
-    assert np.abs(onset_deviation(steady, beats, 4)).max() < 1e-9
+    assert np.abs(onset_deviation(steady, beats, 4)[1]).max() < 1e-9
     jitter = steady + rng.normal(0, 0.02, len(steady))
-    deviation = onset_deviation(jitter, beats, 4)
+    _, deviation = onset_deviation(jitter, beats, 4)
     assert np.std(deviation) * 1000 == pytest.approx(20, abs=5)
     late = beats[:-1] + 0.25 + 0.03     # off-beat notes dragged 30 ms late
-    assert np.mean(onset_deviation(late, beats, 4)) * 1000 == pytest.approx(30, abs=1)
+    assert np.mean(onset_deviation(late, beats, 4)[1]) * 1000 == pytest.approx(30, abs=1)

@@ -1,0 +1,188 @@
+"""Rubric sub-scores of a dance. Formulas, thresholds and their reasons: docs/scoring.md."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import welch
+
+from ...features.landmarks import BODY, INDEX
+from ...features.pose_normalize import joint_angles
+from ...features.rhythm import beat_alignment, nearest_distance
+from ..curves import blend, points, smooth_and_rest
+from ..result import SubScore
+from .version import RUBRIC_MODEL
+from .window import Window
+
+MIN_BEATS = 3       # motion beats needed in a window to judge timing
+MIN_FRAMES = 15     # frames with a whole body needed to judge movement (0.5 s at 30 fps)
+ENDPOINTS = [INDEX[n] for n in ("left_wrist", "right_wrist", "left_ankle", "right_ankle")]
+PAIRS = (("left_elbow", "right_elbow"), ("left_shoulder", "right_shoulder"),
+         ("left_hip", "right_hip"), ("left_knee", "right_knee"))
+
+
+def _late(ms: float) -> str:
+    return f"{abs(ms):.0f} ms {'late' if ms >= 0 else 'early'}"
+
+
+def rhythm(w: Window) -> SubScore:
+    """Does a movement accent meet each music beat, and how early or late?
+
+    Judged per music beat (the nearest motion beat to it), so extra accents between beats, which many
+    dances have, cost nothing, while beats with no accent near them count as missed."""
+    motion, beats = w.analysis.motion_beats_s, w.beats()
+    if len(motion) < MIN_BEATS or len(beats) < MIN_BEATS:
+        return SubScore(None, "Too few beats or movement accents here to judge timing.",
+                        {"motion_beats": int(len(w.motion_beats()))}, RUBRIC_MODEL)
+    beats = beats[(beats >= motion.min() - HIT_MS / 1000) & (beats <= motion.max() + HIT_MS / 1000)]
+    if len(beats) < MIN_BEATS:
+        return SubScore(None, "The dancer's movement does not cover the music here.", {}, RUBRIC_MODEL)
+    off_ms = -nearest_distance(beats, motion) * 1000.0  # accent − beat: positive = late
+    hit = np.abs(off_ms) <= HIT_MS
+    mean_abs = float(np.abs(off_ms[hit]).mean()) if hit.any() else None
+    mean = float(off_ms[hit].mean()) if hit.any() else 0.0
+    value = blend([(points(mean_abs, full=30.0, zero=HIT_MS), 0.5), (100.0 * float(hit.mean()), 0.5)])
+    sentence = f"{int(hit.sum())} of {len(beats)} beats are met by a movement accent"
+    if hit.any():
+        sentence += f", {_late(mean)} on average"
+    return SubScore(value, sentence + ".", {"beats": int(len(beats)), "beats_hit": int(hit.sum()),
+                                            "hit_offset_mean_ms": round(mean, 1),
+                                            "hit_offset_mean_abs_ms": None if mean_abs is None else round(mean_abs, 1)},
+                    RUBRIC_MODEL)
+
+
+HIT_MS = 100.0  # an accent within 100 ms of a beat meets it
+
+
+def sync(w: Window) -> SubScore:
+    motion, music = w.motion_beats(), w.all_beats()
+    sigma = w.settings.rhythm.beat_sigma_frames_at_60fps / 60.0
+    a = w.analysis.audio
+    span = (max(w.start, a.start_s), min(w.end, a.start_s + a.duration_s))
+    score = beat_alignment(motion, music, sigma, span) if len(motion) >= MIN_BEATS else None
+    if score is None:
+        return SubScore(None, "Too few movement accents here to judge synchronisation.", {}, RUBRIC_MODEL)
+    inside = motion[(motion >= span[0]) & (motion <= span[1])]
+    close = int(np.sum(np.abs(nearest_distance(inside, music)) <= sigma))
+    sentence = (f"{close} of {len(inside)} movement accents land within {sigma * 1000:.0f} ms of a music beat "
+                f"(beat alignment {score:.2f}).")
+    return SubScore(points(score, full=0.7, zero=0.1), sentence,
+                    {"beat_alignment": round(score, 4), "accents_on_beat": close, "accents": int(len(inside))},
+                    RUBRIC_MODEL)
+
+
+def _shakiness(times: np.ndarray, pose: np.ndarray) -> float | None:
+    """Power of joint velocity at 4–9 Hz over 0.3–3 Hz. Dance phrases move the body below 3 Hz; shaking
+    and jerky execution add 4–9 Hz. (The ratio of jerk to speed was tried first: MediaPipe's own frame-to-
+    frame jitter swamps it.)"""
+    if len(times) < 64:
+        return None
+    fps = (len(times) - 1) / (times[-1] - times[0])
+    velocity = np.gradient(pose[:, BODY], times, axis=0).reshape(len(times), -1)
+    freqs, power = welch(velocity, fs=fps, nperseg=64, axis=0)
+    power = power.sum(axis=1)
+    low = power[(freqs >= 0.3) & (freqs < 3.0)].sum()
+    return float(power[(freqs >= 4.0) & (freqs < 9.0)].sum() / low) if low > 0 else None
+
+
+def _lean_std(pose: np.ndarray) -> float | None:
+    """Spread (degrees) of the torso's lean from its mean direction: how steadily the body is carried."""
+    hips = pose[:, [INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=1)
+    shoulders = pose[:, [INDEX["left_shoulder"], INDEX["right_shoulder"]]].mean(axis=1)
+    axis = shoulders - hips
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True) + 1e-9
+    mean = axis.mean(axis=0)
+    mean /= np.linalg.norm(mean) + 1e-9
+    angles = np.degrees(np.arccos(np.clip(axis @ mean, -1.0, 1.0)))
+    return float(np.sqrt(np.mean(angles ** 2))) if len(angles) else None
+
+
+def _symmetry(pose: np.ndarray) -> float | None:
+    """1 − mean relative difference between left and right ranges of motion of paired joints."""
+    names, angles = joint_angles(pose)
+    parts = []
+    for left, right in PAIRS:
+        rl = np.ptp(angles[:, names.index(left)])
+        rr = np.ptp(angles[:, names.index(right)])
+        if rl + rr > 5.0:  # joints that hardly move say nothing about symmetry
+            parts.append(abs(rl - rr) / (rl + rr))
+    return float(1.0 - np.mean(parts)) if parts else None
+
+
+def technique(w: Window) -> SubScore:
+    ref = w.dance_reference()
+    if ref is not None and len(ref.path_times_s):
+        sel = w.inside(ref.path_times_s)
+        if sel.sum() >= MIN_FRAMES:
+            per_joint = np.nanmean(ref.path_errors_deg[sel], axis=0)
+            error = float(np.nanmean(per_joint))
+            worst = ref.joint_names[int(np.nanargmax(per_joint))].replace("_", " ")
+            value = points(error, full=8.0, zero=40.0)
+            sentence = f"Joint angles differ from the reference by {error:.0f}° on average, most at the {worst}"
+            if ref.mirrored:
+                value = max(0.0, value - 15.0)
+                sentence += "; the choreography was danced mirrored (left and right swapped)"
+            return SubScore(value, sentence + ".", {"joint_angle_error_deg": round(error, 2), "worst_joint": worst,
+                                                    "mirrored": ref.mirrored}, RUBRIC_MODEL)
+    times, pose = w.pose_in_window()
+    if len(times) < MIN_FRAMES:
+        return SubScore(None, "The body is not visible long enough here to judge technique.", {}, RUBRIC_MODEL)
+    shaky, lean, symmetry = _shakiness(times, pose), _lean_std(pose), _symmetry(pose)
+    value = blend([(points(shaky, full=0.3, zero=2.0), 0.6), (points(lean, full=6.0, zero=25.0), 0.2),
+                   (points(symmetry, full=0.9, zero=0.4), 0.2)])
+    bits = []
+    if shaky is not None:
+        bits.append("movement flows smoothly" if shaky < 0.8 else "movement is jerky in places")
+    if lean is not None:
+        bits.append(f"the torso stays within {lean:.0f}° of its line" if lean < 12 else
+                    f"the torso sways by {lean:.0f}° (balance)")
+    if symmetry is not None and symmetry < 0.7:
+        bits.append("left and right sides move unevenly")
+    sentence = (bits[0][0].upper() + "; ".join(bits)[1:] + ".") if bits else "Technique could not be measured."
+    return SubScore(value, sentence, {"shakiness": None if shaky is None else round(shaky, 3),
+                                      "torso_lean_deg": None if lean is None else round(lean, 2),
+                                      "symmetry": None if symmetry is None else round(symmetry, 3)}, RUBRIC_MODEL)
+
+
+def expression(w: Window) -> SubScore:
+    times, pose = w.pose_in_window()
+    if len(times) < MIN_FRAMES:
+        return SubScore(None, "The body is not visible long enough here to judge expression.", {}, RUBRIC_MODEL)
+    reach = pose[:, ENDPOINTS]  # hands and feet relative to the hips, in torso lengths
+    amplitude = float(np.mean(np.percentile(reach, 95, axis=0) - np.percentile(reach, 5, axis=0)))
+    motion = w.analysis.motion
+    variation = None
+    if motion is not None:
+        speed = motion.speed[w.inside(motion.times)]
+        speed = speed[np.isfinite(speed)]
+        if len(speed) >= MIN_FRAMES and speed.mean() > 1e-6:
+            variation = float(speed.std() / speed.mean())
+    value = blend([(points(amplitude, full=1.2, zero=0.3), 0.7), (points(variation, full=0.8, zero=0.2), 0.3)])
+    size = "large" if amplitude >= 1.0 else "moderate" if amplitude >= 0.6 else "small"
+    sentence = f"Movements are {size} (hands and feet travel {amplitude:.1f} torso lengths)"
+    if variation is not None:
+        sentence += (" with clear contrasts of speed" if variation >= 0.6 else " at an even, unvaried speed")
+    return SubScore(value, sentence + ".", {"amplitude_torso_lengths": round(amplitude, 3),
+                                            "speed_variation": None if variation is None else round(variation, 3)},
+                    RUBRIC_MODEL)
+
+
+def interpretation(w: Window) -> SubScore:
+    ref = w.dance_reference()
+    if ref is None:
+        return SubScore(None, "Interpretation is judged against a reference recording; none was given.", {},
+                        RUBRIC_MODEL)
+    sel = w.inside(ref.path_times_s)
+    if sel.sum() < MIN_FRAMES:
+        return SubScore(None, "Too little of the reference aligns here to judge interpretation.", {}, RUBRIC_MODEL)
+    # Timing relative to the reference, sampled every ~0.1 s: phrase-scale shaping vs frame-to-frame jitter.
+    lag_ms = ref.path_lag_s[sel][::3] * 1000.0
+    shape, jitter = (float(np.std(part)) for part in smooth_and_rest(lag_ms, width=9))
+    value = points(shape, full=120.0, zero=10.0) * points(jitter, full=20.0, zero=100.0) / 100.0
+    if shape < 20:
+        sentence = "The timing follows the reference closely, with little personal shaping."
+    elif jitter > 60:
+        sentence = f"Timing departs from the reference by {shape:.0f} ms, but unevenly from moment to moment."
+    else:
+        sentence = f"Timing is shaped against the reference over phrases ({shape:.0f} ms), evenly."
+    return SubScore(value, sentence, {"timing_shaping_ms": round(shape, 1), "timing_jitter_ms": round(jitter, 1)},
+                    RUBRIC_MODEL)

@@ -1,0 +1,176 @@
+"""Rubric sub-scores of a music performance. Formulas, thresholds and their reasons: docs/scoring.md."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...features.audio.beats import tempo_cv
+from ..curves import blend, points, smooth_and_rest
+from ..result import SubScore
+from .version import RUBRIC_MODEL
+from .window import Window
+
+MIN_NOTES = 4  # fewer notes than this in a window: too little to judge
+
+
+def _late(ms: float) -> str:
+    return f"{abs(ms):.0f} ms {'late' if ms >= 0 else 'early'}"
+
+
+def _drift(times: np.ndarray, dev_ms: np.ndarray) -> tuple[float | None, str]:
+    """Second half's mean deviation minus the first half's: how timing moves through the window."""
+    if len(dev_ms) < 2 * MIN_NOTES:
+        return None, ""
+    middle = np.median(times)
+    drift = float(dev_ms[times >= middle].mean() - dev_ms[times < middle].mean())
+    if abs(drift) < 15:
+        return drift, ""
+    return drift, f" and drift {'later' if drift > 0 else 'earlier'} by {abs(drift):.0f} ms in the second half"
+
+
+def rhythm(w: Window) -> SubScore:
+    ref_notes = [n for n in w.reference_notes() if n.onset_deviation_ms is not None]
+    if len(ref_notes) >= MIN_NOTES:
+        # Against the score: each note's timing against the performer's own tempo, with the phrase-scale
+        # shaping (rubato: judged under interpretation) taken out, so what is left is unevenness.
+        times = np.array([n.performed_onset_s for n in ref_notes])
+        raw = np.array([n.onset_deviation_ms for n in ref_notes])
+        shape, rest = smooth_and_rest(raw)
+        dev_ms = rest + (raw.mean() if w.music_reference().clock == "reference" else 0.0)
+        source = "against the reference"
+    else:
+        times, dev = w.onset_deviations()
+        dev_ms = dev * 1000.0
+        source = "against the beat grid"
+    beats = w.beats()
+    cv = tempo_cv(beats) if len(beats) >= 4 else None
+    if len(dev_ms) < MIN_NOTES and cv is None:
+        return SubScore(None, "Too few notes here to judge rhythm.", {"notes": int(len(dev_ms))}, RUBRIC_MODEL)
+    measurements = {"timing_source": source, "notes": int(len(dev_ms)), "tempo_cv": None if cv is None else round(cv, 4)}
+    timing = None
+    sentence = ""
+    if len(dev_ms) >= MIN_NOTES:
+        mean_abs, mean, spread = float(np.abs(dev_ms).mean()), float(dev_ms.mean()), float(dev_ms.std())
+        drift, drift_text = _drift(times, dev_ms)
+        measurements |= {"onset_deviation_mean_ms": round(mean, 1), "onset_deviation_std_ms": round(spread, 1),
+                         "onset_deviation_mean_abs_ms": round(mean_abs, 1),
+                         "drift_ms": None if drift is None else round(drift, 1)}
+        timing = points(mean_abs, full=10.0, zero=80.0)
+        sentence = f"Onsets are {_late(mean)} on average {source}, give or take {spread:.0f} ms{drift_text}"
+    stability = points(cv, full=0.02, zero=0.15)
+    if cv is not None:
+        sentence += ("; " if sentence else "The ") + f"beat-to-beat tempo varies by {cv * 100:.0f} %"
+    return SubScore(blend([(timing, 0.6), (stability, 0.4)]), sentence + ".", measurements, RUBRIC_MODEL)
+
+
+def technique(w: Window) -> SubScore:
+    ref_notes = w.reference_notes()
+    if len(ref_notes) >= MIN_NOTES:
+        cents = np.array([n.pitch_deviation_cents for n in ref_notes if n.pitch_deviation_cents is not None])
+        tol_cents = w.settings.reference.pitch_tolerance_cents
+        right = [n.pitch_deviation_cents is not None and abs(n.pitch_deviation_cents) <= tol_cents
+                 and n.performed_onset_s is not None for n in ref_notes]
+        hit_rate = float(np.mean(right))
+        mean_abs = float(np.abs(cents).mean()) if len(cents) else None
+        value = blend([(points(mean_abs, full=5.0, zero=50.0), 0.5), (100.0 * hit_rate, 0.5)])
+        wrong = len(ref_notes) - int(np.sum(right))
+        sentence = (f"{int(np.sum(right))} of {len(ref_notes)} written notes were played at the right pitch"
+                    + (f" ({wrong} wrong or missing)" if wrong else "")
+                    + (f"; in-tune notes are {mean_abs:.0f} cents off on average." if mean_abs is not None else "."))
+        return SubScore(value, sentence, {"notes_written": len(ref_notes), "note_hit_rate": round(hit_rate, 4),
+                                          "pitch_deviation_mean_abs_cents": None if mean_abs is None else round(mean_abs, 1)},
+                        RUBRIC_MODEL)
+    notes = w.window_notes()
+    if len(notes) < MIN_NOTES:
+        return SubScore(None, "Too few pitched notes here to judge intonation.", {"notes": len(notes)}, RUBRIC_MODEL)
+    # Without a score: how close each note sits to equal temperament at A = 440 Hz, and how steady it is held.
+    off_grid = (notes.pitches - np.round(notes.pitches)) * 100.0
+    intonation = float(np.abs(off_grid).mean())
+    wobble = [float(np.std(c)) for c in w.f0_cents_in_notes()]
+    steadiness = float(np.median(wobble)) if wobble else None
+    value = blend([(points(intonation, full=5.0, zero=35.0), 0.6), (points(steadiness, full=8.0, zero=50.0), 0.4)])
+    sharp = float(off_grid.mean())
+    sentence = (f"Notes sit {intonation:.0f} cents from the nearest semitone on average"
+                + (f" (mostly {'sharp' if sharp > 0 else 'flat'})" if abs(sharp) > 10 else "")
+                + (f" and waver by {steadiness:.0f} cents while held." if steadiness is not None else "."))
+    return SubScore(value, sentence, {"notes": len(notes), "intonation_mean_abs_cents": round(intonation, 1),
+                                      "intonation_mean_cents": round(sharp, 1),
+                                      "pitch_wobble_median_cents": None if steadiness is None else round(steadiness, 1)},
+                    RUBRIC_MODEL)
+
+
+def _note_levels(w: Window) -> np.ndarray:
+    """Peak level (dBFS) of each note in the window: what the listener hears as its dynamic."""
+    a = w.analysis.audio
+    notes = w.window_notes()
+    levels = []
+    for on, off in zip(notes.onsets, notes.offsets):
+        sel = (a.frame_times >= on) & (a.frame_times <= max(off, on + 0.05))
+        if sel.any():
+            levels.append(float(a.rms_dbfs[:len(a.frame_times)][sel].max()))
+    return np.array(levels)
+
+
+def expression(w: Window) -> SubScore:
+    loud = w.loudness()
+    sounding = loud[loud > w.settings.audio.silence_dbfs]
+    if len(sounding) < 20:
+        return SubScore(None, "Too little sound here to judge dynamics.", {}, RUBRIC_MODEL)
+    p5, p95 = np.percentile(sounding, [5, 95])
+    dynamic_range = float(p95 - p5)
+    levels = _note_levels(w)
+    shape = None
+    if len(levels) >= MIN_NOTES:
+        smooth, _ = smooth_and_rest(levels)
+        shape = float(np.std(smooth))
+    value = blend([(points(dynamic_range, full=15.0, zero=3.0), 0.5), (points(shape, full=3.0, zero=0.5), 0.5)])
+    sentence = f"Loudness spans {dynamic_range:.0f} dB"
+    if shape is not None:
+        sentence += (f" and phrases swell and fade by about {shape:.1f} dB" if shape >= 1.0
+                     else "; phrases stay at one level (try shaping them)")
+    return SubScore(value, sentence + ".", {"dynamic_range_db": round(dynamic_range, 2),
+                                            "phrase_shaping_db": None if shape is None else round(shape, 2)},
+                    RUBRIC_MODEL)
+
+
+def _stretch(ref_notes: list, tempo_ratio: float) -> np.ndarray:
+    """Per written interval: performed length / written length / overall tempo ratio − 1 (0 = in tempo)."""
+    written = np.array([n.written_onset_s for n in ref_notes])
+    played = np.array([n.performed_onset_s for n in ref_notes])
+    w_ioi, p_ioi = np.diff(written), np.diff(played)
+    ok = w_ioi > 1e-3
+    return p_ioi[ok] / w_ioi[ok] / tempo_ratio - 1.0
+
+
+def interpretation(w: Window) -> SubScore:
+    """Deliberate departures from the score, as opposed to random ones.
+
+    - Time: rubato lengthens a few notes clearly (into a phrase end) while the rest keep time; unsteady
+      playing stretches and squeezes every note a little. So the note-to-note unevenness (a robust spread
+      of interval stretch) must be small, and clear lengthenings (beyond 3× that spread and 6 %) earn the rest.
+    - Dynamics: the phrase-scale part of the note levels (swells and fades), not the note-to-note part.
+    """
+    ref = w.music_reference()
+    if ref is None:
+        return SubScore(None, "Interpretation is judged against a reference score; none was given.", {}, RUBRIC_MODEL)
+    ref_notes = [n for n in w.reference_notes() if n.performed_onset_s is not None]
+    if len(ref_notes) < MIN_NOTES + 1:
+        return SubScore(None, "Too few matched notes here to judge interpretation.", {}, RUBRIC_MODEL)
+    stretch = _stretch(ref_notes, ref.tempo_ratio)
+    unevenness = float(1.4826 * np.median(np.abs(stretch - np.median(stretch))))
+    lengthened = float(np.mean(stretch > max(0.06, 3 * unevenness)))
+    timing = points(unevenness, full=0.02, zero=0.08) * (0.5 + 0.5 * min(lengthened / 0.05, 1.0))
+    levels = _note_levels(w)
+    dyn_shape = float(np.std(smooth_and_rest(levels)[0])) if len(levels) >= MIN_NOTES else None
+    value = blend([(timing, 0.5), (points(dyn_shape, full=2.5, zero=0.5), 0.5)])
+    if unevenness > 0.05:
+        sentence = (f"Note lengths vary by {unevenness * 100:.0f} % from note to note, which sounds unintended "
+                    "rather than shaped.")
+    elif lengthened == 0 and (dyn_shape or 0) < 1:
+        sentence = "The performance follows the score evenly, with little personal shaping of time or dynamics."
+    else:
+        sentence = (f"Time is kept evenly ({unevenness * 100:.0f} % note-to-note) with {lengthened * 100:.0f} % of notes "
+                    f"deliberately lengthened, and phrases shaped by {dyn_shape or 0:.1f} dB.")
+    return SubScore(value, sentence, {"timing_unevenness": round(unevenness, 4), "lengthened_fraction": round(lengthened, 4),
+                                      "dynamic_shaping_db": None if dyn_shape is None else round(dyn_shape, 2)},
+                    RUBRIC_MODEL)

@@ -1,0 +1,6 @@
+"""The rubric's identity in every result, and in screening's resume key: change it when a formula changes."""
+
+from ..result import ModelInfo
+
+RUBRIC_VERSION = "1.0"
+RUBRIC_MODEL = ModelInfo(name="rubric", version=RUBRIC_VERSION, backend="python", precision="fp64")

@@ -1,0 +1,124 @@
+"""A window of an analysis: every measurement restricted to [start, end) on the recording's timeline.
+
+The rubric judges a window the same way it judges the whole performance, which is how a report shows
+where in the piece points were lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...analysis import Analysis
+from ...config import Settings
+from ...features.landmarks import BODY
+from ...features.notes import Notes, transcribe
+from ...features.pose_normalize import normalize
+from ...features.reference_dance import DanceComparison
+from ...features.reference_music import MusicComparison
+from ...features.rhythm import fill_short_gaps
+
+
+@dataclass
+class Window:
+    analysis: Analysis
+    settings: Settings
+    start: float
+    end: float
+    notes: Notes  # transcribed from the whole performance (note boundaries need context)
+    pose: np.ndarray | None = None  # normalised world pose of the whole performance (gaps ≤ 0.25 s filled)
+
+    @classmethod
+    def whole(cls, analysis: Analysis, settings: Settings) -> "Window":
+        a = analysis.audio
+        if a is not None and not a.silent:
+            notes = transcribe(a.onsets_s, a.f0_midi(), a.f0_times, a.rms_dbfs)
+        else:
+            notes = Notes(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+        pose = None
+        if analysis.pose is not None and analysis.pose.person_frames:
+            pose = fill_short_gaps(normalize(analysis.pose.world), analysis.pose.times)
+        return cls(analysis, settings, 0.0, max(analysis.duration_s, 1e-3), notes, pose)
+
+    def part(self, start: float, end: float) -> "Window":
+        return Window(self.analysis, self.settings, start, end, self.notes, self.pose)
+
+    @property
+    def is_whole(self) -> bool:
+        return self.start <= 0.0 and self.end >= self.analysis.duration_s
+
+    def inside(self, times: np.ndarray) -> np.ndarray:
+        times = np.asarray(times)
+        return (times >= self.start) & (times < self.end)
+
+    # --- audio ---------------------------------------------------------------------------------------
+    def beats(self) -> np.ndarray:
+        a = self.analysis.audio
+        return np.zeros(0) if a is None else a.beats_s[self.inside(a.beats_s)]
+
+    def all_beats(self) -> np.ndarray:
+        a = self.analysis.audio
+        return np.zeros(0) if a is None else a.beats_s
+
+    def onset_deviations(self) -> tuple[np.ndarray, np.ndarray]:
+        times, dev = self.analysis.onset_deviation_times_s, self.analysis.onset_deviations_s
+        sel = self.inside(times)
+        return times[sel], dev[sel]
+
+    def loudness(self) -> np.ndarray:
+        a = self.analysis.audio
+        if a is None:
+            return np.zeros(0)
+        n = min(len(a.frame_times), len(a.rms_dbfs))
+        return a.rms_dbfs[:n][self.inside(a.frame_times[:n])]
+
+    def window_notes(self) -> Notes:
+        sel = self.inside(self.notes.onsets)
+        n = self.notes
+        return Notes(n.onsets[sel], n.offsets[sel], n.pitches[sel], n.velocities[sel])
+
+    def f0_cents_in_notes(self) -> list[np.ndarray]:
+        """Pitch (cents relative to each note's median) over the middle of each note in the window."""
+        a = self.analysis.audio
+        f0 = a.f0_midi()
+        out = []
+        for on, off, pitch in zip(*[getattr(self.window_notes(), k) for k in ("onsets", "offsets", "pitches")]):
+            lo, hi = on + 0.2 * (off - on), on + 0.8 * (off - on)
+            sel = (a.f0_times >= lo) & (a.f0_times <= hi) & np.isfinite(f0)
+            if sel.sum() >= 3:
+                out.append((f0[sel] - pitch) * 100.0)
+        return out
+
+    def music_reference(self) -> MusicComparison | None:
+        ref = self.analysis.reference
+        return ref if isinstance(ref, MusicComparison) else None
+
+    def reference_notes(self) -> list:
+        """Reference note comparisons whose performed (or written, if unplayed) time is in the window."""
+        ref = self.music_reference()
+        if ref is None:
+            return []
+        out = []
+        for n in ref.notes:
+            t = n.performed_onset_s if n.performed_onset_s is not None else ref.time_offset_s + ref.tempo_ratio * n.written_onset_s
+            if self.start <= t < self.end:
+                out.append(n)
+        return out
+
+    # --- pose ----------------------------------------------------------------------------------------
+    def motion_beats(self) -> np.ndarray:
+        mb = self.analysis.motion_beats_s
+        return mb[self.inside(mb)]
+
+    def pose_in_window(self) -> tuple[np.ndarray, np.ndarray]:
+        """(times, normalised poses) of the frames in the window where the whole body is known."""
+        if self.pose is None:
+            return np.zeros(0), np.zeros((0, 33, 3))
+        times = self.analysis.pose.times
+        sel = self.inside(times) & np.isfinite(self.pose[:, BODY]).all(axis=(1, 2))
+        return times[sel], self.pose[sel]
+
+    def dance_reference(self) -> DanceComparison | None:
+        ref = self.analysis.reference
+        return ref if isinstance(ref, DanceComparison) else None
