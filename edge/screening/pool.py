@@ -90,16 +90,24 @@ class Pool:
             self.stop()
 
     def _give(self, slot: _Slot, task: Task) -> None:
+        if slot.process is not None:
+            try:
+                slot.conn.send(task)
+            except OSError:  # the idle worker died between two entries: start another
+                self._kill(slot)
         if slot.process is None:
-            parent_end, child_end = self.context.Pipe()
-            process = self.context.Process(target=worker_main, args=(child_end, self.settings, self.entries_dir),
-                                           name="perfscore-screen-worker", daemon=True)
-            with _child_environment():
-                process.start()
-            child_end.close()
-            slot.process, slot.conn, slot.done = process, parent_end, 0
-        slot.conn.send(task)
+            self._spawn(slot)
+            slot.conn.send(task)
         slot.task, slot.started = task, time.monotonic()
+
+    def _spawn(self, slot: _Slot) -> None:
+        parent_end, child_end = self.context.Pipe()
+        process = self.context.Process(target=worker_main, args=(child_end, self.settings, self.entries_dir),
+                                       name="perfscore-screen-worker", daemon=True)
+        with _child_environment():
+            process.start()
+        child_end.close()
+        slot.process, slot.conn, slot.done = process, parent_end, 0
 
     def _collect(self, on_done) -> None:
         busy = [s for s in self.slots if s.task is not None]
