@@ -7,6 +7,8 @@ import json
 import sys
 
 from ..analysis import analyze
+from ..errors import NotScorable
+from ..scoring import score
 from . import exitcodes
 from .progress import frame_progress
 
@@ -20,14 +22,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("media", help="a video (mp4, mov, mkv, webm, avi) or audio file (wav, flac, ogg, mp3)")
     parser.add_argument("--reference", metavar="REF",
                         help="a MIDI file (music) or a recording of the choreography (dance)")
+    parser.add_argument("--discipline", choices=("dance", "music"),
+                        help="how to judge it (default: dance when a person is seen in most frames)")
+    parser.add_argument("--model", metavar="MODEL",
+                        help="also score with a learned model (.onnx, .tflite; .pt with the train extra)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (docs/analysis.md)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     with frame_progress(f"analyze {args.media}") as on_frame:
-        result = analyze(args.media, args.settings, reference=args.reference, on_frame=on_frame)
-    doc = result.to_dict()
+        analysis = analyze(args.media, args.settings, reference=args.reference, on_frame=on_frame)
+    doc = analysis.to_dict()
+    try:
+        scored = score(analysis, args.settings, discipline=args.discipline, model=args.model)
+        doc["scores"] = scored.rubric.to_dict()
+        doc["learned"] = scored.learned.to_dict() if scored.learned else None
+    except NotScorable as exc:
+        doc["scores"] = doc["learned"] = None
+        doc["warnings"].append(f"not scored: {exc.reason}")
     if args.json:
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -97,6 +110,12 @@ def render_text(doc: dict) -> str:
             f"  mirrored            {'yes' if ref['mirrored'] else 'no'}",
             f"  lag                 {_fmt(ref['mean_lag_s'], 's', 3)} behind the reference on average",
         ]
+    for title, scores in (("scores (rubric)", doc.get("scores")), ("scores (learned)", doc.get("learned"))):
+        if scores:
+            lines.append(f"{title}: overall {_fmt(scores['overall'], '/ 100', 1)}, grade {scores['grade']}")
+            for name, sub in scores["subscores"].items():
+                if sub["value"] is not None:
+                    lines.append(f"  {name:<18}  {sub['value']:5.1f}  {sub['explanation']}")
     for w in doc["warnings"]:
         lines.append(f"warning: {w}")
     return "\n".join(lines) + "\n"

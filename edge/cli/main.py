@@ -45,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.verbose < 2:
+        # FFmpeg's own complaints reach us through PyAV's "libav" loggers; what they mean for the file is
+        # already in our one-line error or in the result's warnings.
+        logging.getLogger("libav").setLevel(logging.CRITICAL)
     try:
         args.settings = load_settings(args.config)
         return args.run(args)

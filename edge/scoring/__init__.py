@@ -55,13 +55,13 @@ def check_scorable(analysis: Analysis, discipline: Discipline) -> None:
         raise NotScorable(name, f"audio is silent (peak {analysis.audio.peak_dbfs:.0f} dBFS)")
 
 
-def score_file(path: str | Path, settings: Settings, *, discipline: Discipline | None = None,
-               reference: str | Path | None = None, model: str | Path | None = None,
-               on_frame: Callable[[int], None] | None = None) -> Scored:
-    """Analyse and score one recording; raises MediaError (unreadable) or NotScorable (nothing to judge)."""
+def score(analysis: Analysis, settings: Settings, *, discipline: Discipline | None = None,
+          model: str | Path | None = None) -> Scored:
+    """Score an analysed recording with the rubric (and a learned model, if given).
+
+    Raises NotScorable when the recording lacks what its discipline is judged on."""
     from .rubric import score_analysis
 
-    analysis = analyze(path, settings, reference=reference, on_frame=on_frame)
     discipline = discipline or detect_discipline(analysis)
     check_scorable(analysis, discipline)
     rubric = score_analysis(analysis, settings, discipline)
@@ -72,4 +72,12 @@ def score_file(path: str | Path, settings: Settings, *, discipline: Discipline |
 
         scorer = load_scorer(model)
         learned = scorer.score(feature_sequence(analysis.pose, analysis.audio, analysis.duration_s), discipline)
-    return Scored(str(path), analysis, rubric, learned)
+    return Scored(analysis.path, analysis, rubric, learned)
+
+
+def score_file(path: str | Path, settings: Settings, *, discipline: Discipline | None = None,
+               reference: str | Path | None = None, model: str | Path | None = None,
+               on_frame: Callable[[int], None] | None = None) -> Scored:
+    """Analyse and score one recording; raises MediaError (unreadable) or NotScorable (nothing to judge)."""
+    analysis = analyze(path, settings, reference=reference, on_frame=on_frame)
+    return score(analysis, settings, discipline=discipline, model=model)

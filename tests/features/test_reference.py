@@ -10,7 +10,7 @@ from edge.features.notes import read_midi
 from edge.features.reference_dance import compare_to_reference
 from edge.features.reference_music import compare_to_midi
 from tests.motion import dancer_hitting
-from tests.signals import midi_to_hz, note_sequence
+from training.data.signals import tones_at_onsets
 
 CONFIG = AudioConfig()
 rng = np.random.default_rng(11)
@@ -44,8 +44,7 @@ def perform(*, delay=0.0, cents=0.0, tempo=1.0, lead_in=0.5, wrong=(), missed=()
     for i in wrong:
         pitches[i] += 3  # a minor third off
     onsets = lead_in + ONSETS[keep] * tempo + delay
-    freqs = [midi_to_hz(pitches[i] + cents / 100) for i in keep]
-    x = note_sequence(onsets, freqs, lead_in + ONSETS[-1] * tempo + 1.5, note_s=0.24, decay_s=0.3)
+    x = tones_at_onsets(onsets, pitches[keep] + cents / 100, lead_in + ONSETS[-1] * tempo + 1.5, note_s=0.24, decay_s=0.3)
     return extract_audio_features(x, CONFIG)
 
 

@@ -1,0 +1,85 @@
+"""What the box's learned-scorer plugins share: windowing, the result, and gradient-free explanations.
+
+A plugin only says how to run a batch of windows (`run`); scoring a performance, assembling the
+ScoreResult and explaining it are the same for ONNX Runtime and LiteRT. Explanations on the box
+use occlusion (no gradients there): each limb, audio group and second is replaced by the
+training corpus's mean and the change of the predicted overall is its saliency; models that
+output attention (Transformers, hybrid fusion) give the seconds from their attention instead.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from ...config.scoring import ScoringConfig
+from ...errors import ModelError
+from ...features.sequence import FRAME_RATE, POSE_DIM, FeatureSequence
+from ...models import verify_model
+from ..result import SUBSCORES, Discipline, ModelInfo, ScoreResult
+from . import LearnedScorer
+from .assemble import assemble
+from .explain import occlusion, spread_windows, summarize
+from .windows import LAYOUT_VERSION, N_FEATURES, WINDOW_FRAMES, frames_of, stack_windows, window_starts
+
+PRESENT = POSE_DIM - 1
+
+
+class WindowScorer(LearnedScorer):
+    """A learned scorer whose model maps (N, 60, 72) windows to scores, grade logits [, attention]."""
+
+    backend = "?"
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        entry = verify_model(self.path)
+        spec = entry.get("scorer")
+        if not spec:
+            raise ModelError(f"{self.path}: the manifest lists it, but not as a learned scorer (no 'scorer' entry)")
+        if spec.get("layout") != LAYOUT_VERSION or spec.get("window_frames") != WINDOW_FRAMES:
+            raise ModelError(f"{self.path}: built for {spec.get('layout')} / {spec.get('window_frames')} frames; "
+                             f"this box computes {LAYOUT_VERSION} / {WINDOW_FRAMES}: export it again")
+        if list(spec.get("subscores", [])) != list(SUBSCORES):
+            raise ModelError(f"{self.path}: outputs {spec.get('subscores')}, expected {list(SUBSCORES)}")
+        self.spec = spec
+        self.baseline = np.asarray(spec["baseline"], np.float32)
+        if self.baseline.shape != (N_FEATURES,):
+            raise ModelError(f"{self.path}: manifest baseline has {self.baseline.shape} values, expected {N_FEATURES}")
+        self.info = ModelInfo(spec["key"], spec["version"], self.backend, entry.get("precision", "fp32"),
+                              entry["sha256"])
+        self.scoring = ScoringConfig()
+
+    @abstractmethod
+    def run(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(N, 60, 72) float32 → scores (N, 5), grade logits (N, 5), attention (N, 60) or None."""
+
+    def score(self, sequence: FeatureSequence, discipline: Discipline) -> ScoreResult:
+        frames = frames_of(sequence, discipline)
+        starts = window_starts(len(frames))
+        windows = stack_windows(frames, starts)
+        scores, logits, attention = self.run(windows)
+        explanation = self.explain(windows, starts, frames, discipline, attention)
+        return assemble(scores, logits, starts / FRAME_RATE, len(frames) / FRAME_RATE, discipline, self.info,
+                        explanation, self.scoring)
+
+    def _overall_of(self, discipline: Discipline):
+        w = np.array([0.0 if (n == "sync" and discipline != "dance") else getattr(self.scoring.weights, n)
+                      for n in SUBSCORES])
+        w = w / w.sum()
+        return lambda scores: float(np.clip(scores, 0, 100) @ w)
+
+    def explain(self, windows, starts, frames, discipline, attention) -> dict:
+        def run(x):
+            s, g, _ = self.run(x)
+            return s, g
+
+        features, time = occlusion(run, windows, starts, len(frames), self.baseline, self._overall_of(discipline),
+                                   discipline, with_time=attention is None)
+        method = "occlusion"
+        if attention is not None:
+            spread = np.repeat(attention[..., None], frames.shape[1], axis=2) / frames.shape[1]
+            time = spread_windows(spread, starts, len(frames))
+            method = "attention (seconds, notes) + occlusion (limbs, audio features)"
+        return summarize(features, frames, method=method, discipline=discipline, time_saliency=time)
