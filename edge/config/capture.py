@@ -6,28 +6,32 @@ from .base import StrictModel
 
 
 class CameraConfig(StrictModel):
-    # An integer index (/dev/videoN), a device path, or an RTSP/HTTP URL.
-    device: int | str = 0
-    width: int = Field(640, gt=0)
-    height: int = Field(480, gt=0)
-    fps: float = Field(30.0, gt=0)
+    """A camera through OpenCV."""
+
+    device: int | str = Field(0, description="An index (/dev/videoN), a device path, or an RTSP/HTTP URL.")
+    width: int = Field(640, gt=0, description="Requested frame width (pixels).")
+    height: int = Field(480, gt=0, description="Requested frame height (pixels).")
+    fps: float = Field(30.0, gt=0, description="Requested frame rate.")
 
 
 class MicrophoneConfig(StrictModel):
-    # A PyAudio device index, or a case-insensitive substring of the device name; None = default input.
-    device: int | str | None = None
-    sample_rate: int = Field(44100, gt=0)
+    """A microphone through PyAudio (the `capture` extra)."""
+
+    device: int | str | None = Field(None, description="PyAudio device index, or a case-insensitive part of its "
+                                                       "name; null = the default input.")
+    sample_rate: int = Field(44100, gt=0, description="Capture rate (Hz); resampled to audio.sample_rate.")
     chunk_frames: int = Field(1024, gt=0, description="Samples per read; 1024 at 44.1 kHz is 23 ms.")
 
 
 class CaptureConfig(StrictModel):
-    camera: CameraConfig | None = CameraConfig()
-    microphone: MicrophoneConfig | None = MicrophoneConfig()
-    # Bounded hand-off between capture threads and analysis: when full, the oldest video frame is
-    # dropped and counted, so capture never waits on scoring (docs/sources.md, "Drop policy").
-    queue_size: int = Field(64, ge=2, description="Video frames held for a consumer that falls behind.")
-    # Audio gets a budget in seconds: chunks are small and analysis needs continuous sound, so audio
-    # is dropped (oldest first, counted) only when this much is waiting.
-    audio_buffer_s: float = Field(5.0, gt=0, le=60)
-    # Largest frame width passed on; wider frames are scaled down while decoding (pose runs at 256 px anyway).
-    max_width: int = Field(1280, ge=64)
+    """Live capture. Capture never waits on scoring: the hand-off is bounded and drops are counted
+    (docs/sources.md, "Drop policy")."""
+
+    camera: CameraConfig | None = Field(CameraConfig(), description="null: no camera (music only).")
+    microphone: MicrophoneConfig | None = Field(MicrophoneConfig(), description="null: no microphone.")
+    queue_size: int = Field(64, ge=2, description="Video frames held for a consumer that falls behind; when full "
+                                                  "the oldest is dropped and counted.")
+    audio_buffer_s: float = Field(5.0, gt=0, le=60, description="Seconds of audio held before the oldest is "
+                                                                "dropped (and counted).")
+    max_width: int = Field(1280, ge=64, description="Wider frames are scaled down while decoding (pose works at "
+                                                    "256 px anyway).")

@@ -19,6 +19,7 @@ from .base import ConfigPath, StrictModel
 
 
 def _default_store() -> Path:
+    """$XDG_STATE_HOME/perfscore/coach.sqlite (~/.local/state/perfscore/coach.sqlite)."""
     state_home = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     return state_home / "perfscore" / "coach.sqlite"
 

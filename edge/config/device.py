@@ -10,7 +10,14 @@ from .base import StrictModel
 DeviceKind = Literal["rpi4", "rpi5", "jetson-orin-nano", "x86-dev"]
 
 
+def _host_name() -> str:
+    """the host name."""
+    return socket.gethostname()
+
+
 class DeviceConfig(StrictModel):
-    id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+    """Which box this is."""
+
+    id: str = Field(default_factory=_host_name, pattern=r"^[A-Za-z0-9_.-]{1,64}$",
                     description="Box id used in topics; defaults to the host name.")
-    kind: DeviceKind = "x86-dev"
+    kind: DeviceKind = Field("x86-dev", description="Device profile; firmware_configs/ has one YAML per kind.")

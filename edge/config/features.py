@@ -1,4 +1,4 @@
-"""Settings of the measurement front-end. Defaults are documented in docs/configuration.md."""
+"""Settings of the measurement front-end. Reference with defaults: docs/configuration.md (generated)."""
 
 from typing import Literal
 
@@ -9,46 +9,50 @@ from .base import ConfigPath, StrictModel
 
 
 class PoseConfig(StrictModel):
-    model_path: ConfigPath = MODELS_DIR / "pose_landmarker_full.task"
-    min_detection_confidence: float = Field(0.5, ge=0, le=1)
-    min_presence_confidence: float = Field(0.5, ge=0, le=1)
-    min_tracking_confidence: float = Field(0.5, ge=0, le=1)
-    # Run pose on every n-th frame (1 = every frame). Higher values trade sync precision for speed.
-    frame_stride: int = Field(1, ge=1)
+    """MediaPipe PoseLandmarker (VIDEO mode) on the bundle shipped in models/."""
+
+    model_path: ConfigPath = Field(MODELS_DIR / "pose_landmarker_full.task",
+                                   description="Pose .task bundle; must be listed in models/manifest.json.")
+    min_detection_confidence: float = Field(0.5, ge=0, le=1, description="Person detector threshold.")
+    min_presence_confidence: float = Field(0.5, ge=0, le=1, description="Landmark presence threshold.")
+    min_tracking_confidence: float = Field(0.5, ge=0, le=1, description="Below this, the person is re-detected.")
+    frame_stride: int = Field(1, ge=1, description="Run pose on every n-th frame (1 = every frame); higher trades "
+                                                   "sync precision for speed on slow boxes.")
 
 
 class AudioConfig(StrictModel):
-    # Everything is analysed at one rate. 44.1 kHz keeps YIN within ±2 cents up to 2 kHz (22.05 kHz: ±11 cents
-    # at 2 kHz, because the period is then only 11 samples); it costs ~1 s per minute of audio on one core.
-    sample_rate: int = Field(44100, ge=8000)
+    """aubio analysis. 44.1 kHz keeps YIN within ±2 cents up to 2 kHz (22.05 kHz: ±11 cents at 2 kHz)."""
+
+    sample_rate: int = Field(44100, ge=8000, description="Every recording is resampled to this rate (Hz).")
     hop_size: int = Field(512, ge=32, description="Samples between analysis frames (11.6 ms at 44.1 kHz).")
-    onset_method: str = "specflux"
-    onset_threshold: float = Field(0.3, gt=0)
-    pitch_method: str = "yinfast"
-    pitch_window: int = Field(2048, ge=256)
-    pitch_min_confidence: float = Field(0.8, ge=0, le=1)
-    n_mfcc: int = Field(13, ge=1)
-    n_mel_filters: int = Field(40, ge=1)
-    # Tempo range the beat tracker's octave is corrected into (see features/audio/beats.py).
-    min_bpm: float = Field(40.0, gt=0)
-    max_bpm: float = Field(220.0, gt=0)
-    # Frames quieter than this are silence: no onsets, no pitch.
-    silence_dbfs: float = Field(-60.0, le=0)
+    onset_method: str = Field("specflux", description="aubio onset function whose onsets are candidates.")
+    onset_threshold: float = Field(0.3, gt=0, description="aubio's peak-picking threshold for onset candidates.")
+    pitch_method: str = Field("yinfast", description="aubio pitch method (yinfast reports a usable confidence).")
+    pitch_window: int = Field(2048, ge=256, description="Pitch window in samples (46 ms: two periods of 43 Hz).")
+    pitch_min_confidence: float = Field(0.8, ge=0, le=1, description="Frames below this confidence are unvoiced.")
+    n_mfcc: int = Field(13, ge=1, description="MFCC coefficients per frame.")
+    n_mel_filters: int = Field(40, ge=1, description="Mel filters behind the MFCCs.")
+    min_bpm: float = Field(40.0, gt=0, description="Slowest tempo the beat tracker's octave is corrected into.")
+    max_bpm: float = Field(220.0, gt=0, description="Fastest tempo the beat tracker's octave is corrected into.")
+    silence_dbfs: float = Field(-60.0, le=0, description="Frames quieter than this are silence: no onsets, no pitch.")
 
 
 class RhythmConfig(StrictModel):
-    # AI Choreographer's σ is 3 frames at 60 fps (50 ms); it is scaled to the actual frame rate.
-    beat_sigma_frames_at_60fps: float = Field(3.0, gt=0)
-    # Joint-speed smoothing before motion beats are picked, in seconds.
-    speed_smoothing_s: float = Field(0.1, ge=0)
-    # Onsets are compared with the beat grid subdivided this many times per beat (4 = sixteenths).
-    grid_subdivisions: int = Field(4, ge=1)
+    """Motion beats, beat alignment (AIST++) and the beat grid."""
+
+    beat_sigma_frames_at_60fps: float = Field(3.0, gt=0, description="AI Choreographer's σ: 3 frames at 60 fps "
+                                                                      "(50 ms), the same time at any frame rate.")
+    speed_smoothing_s: float = Field(0.1, ge=0, description="Gaussian σ (s) on joint speed before its minima "
+                                                            "are taken as motion beats.")
+    grid_subdivisions: int = Field(4, ge=1, description="Onsets are compared with the beat grid cut into this many "
+                                                        "parts per beat (4 = sixteenths).")
 
 
 class ReferenceConfig(StrictModel):
-    # mir_eval's defaults for transcription: a note is hit when its onset is within 50 ms and pitch within 50 cents.
-    onset_tolerance_ms: float = Field(50.0, gt=0)
-    pitch_tolerance_cents: float = Field(50.0, gt=0)
-    # "fitted": timing is judged against the performer's own start and tempo (a line through the matched
-    # notes); "reference": against the reference's clock (play-along, where written time = recording time).
-    clock: Literal["fitted", "reference"] = "fitted"
+    """Comparison with a reference (MIDI for music, a recording for dance)."""
+
+    onset_tolerance_ms: float = Field(50.0, gt=0, description="mir_eval's onset tolerance for a note hit.")
+    pitch_tolerance_cents: float = Field(50.0, gt=0, description="mir_eval's pitch tolerance for a note hit.")
+    clock: Literal["fitted", "reference"] = Field(
+        "fitted", description="'fitted': timing against the performer's own start and tempo; 'reference': against "
+                              "the reference's clock (play-along, written time = recording time).")
