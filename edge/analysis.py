@@ -43,7 +43,7 @@ class Analysis:
     onset_deviation_times_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # …of those onsets
     reference: MusicComparison | DanceComparison | None = None
     warnings: list[str] = field(default_factory=list)
-    timings_s: dict[str, float] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage (all threads)
 
     def to_dict(self) -> dict:
         """The `perfscore analyze --json` document (docs/analysis.md; schema edge/schemas/analysis.schema.json)."""
@@ -140,23 +140,23 @@ def read_recording(path: str | Path, settings: Settings, *, want_video: bool = T
         if info.has_video:
             estimator = PoseEstimator(settings.pose, fps=info.fps or 30.0)
         try:
-            clock = time.perf_counter()
+            clock = time.process_time()
             for item in source:
-                now = time.perf_counter()
+                now = time.process_time()
                 timings["decode"] += now - clock
                 if isinstance(item, VideoFrame):
                     if estimator.wants(item):
                         estimator.add(item)
                     if on_frame:
                         on_frame(item.index)
-                    clock = time.perf_counter()
+                    clock = time.process_time()
                     timings["pose"] += clock - now
                 else:
                     assert isinstance(item, AudioChunk)
                     if audio_start is None:
                         audio_start = item.t
                     chunks.append(item.samples)
-                    clock = time.perf_counter()
+                    clock = time.process_time()
                     timings["decode"] += clock - now
             pose = estimator.track() if estimator else None
         finally:
@@ -175,7 +175,7 @@ def analyze(path: str | Path, settings: Settings, reference: str | Path | None =
     warnings = list(info.warnings)
 
     audio = None
-    clock = time.perf_counter()
+    clock = time.process_time()
     if samples is not None:
         if len(samples) < settings.audio.hop_size * 4:
             warnings.append("audio stream is too short to measure (under 50 ms)")
@@ -187,9 +187,9 @@ def analyze(path: str | Path, settings: Settings, reference: str | Path | None =
                 warnings.append(f"only {len(audio.beats_s)} beats found: tempo and tempo stability not measurable")
     elif info.has_video:
         warnings.append("no audio stream: tempo, beats and beat alignment are not measurable")
-    timings["audio"] = time.perf_counter() - clock
+    timings["audio"] = time.process_time() - clock
 
-    clock = time.perf_counter()
+    clock = time.process_time()
     motion, motion_beats, alignment, offsets = None, np.zeros(0), None, np.zeros(0)
     if pose is not None:
         if len(pose) < 3:
@@ -211,13 +211,13 @@ def analyze(path: str | Path, settings: Settings, reference: str | Path | None =
     if audio is not None and len(audio.beats_s) >= 4:
         deviation_times, deviations = rhythm.onset_deviation(audio.onsets_s, audio.beats_s,
                                                              settings.rhythm.grid_subdivisions)
-    timings["rhythm"] = time.perf_counter() - clock
+    timings["rhythm"] = time.process_time() - clock
 
-    clock = time.perf_counter()
+    clock = time.process_time()
     comparison = None
     if reference is not None:
         comparison = _compare(Path(reference), pose, audio, settings, warnings)
-    timings["reference"] = time.perf_counter() - clock
+    timings["reference"] = time.process_time() - clock
 
     duration = info.duration_s
     if duration is None:
