@@ -41,6 +41,13 @@ class Outcome:
     def overall(self) -> float | None:
         return self.rubric["overall"] if self.rubric and self.status == "ok" else None
 
+    @property
+    def warnings(self) -> list[str]:
+        """The recording's warnings, then the screening's own notes on how it was judged."""
+        record = self.record or {}
+        analysis = (record.get("result") or {}).get("analysis") or {}
+        return list(analysis.get("warnings") or []) + list(record.get("notes") or [])
+
     def subscore(self, name: str) -> float | None:
         sub = (self.rubric or {}).get("subscores", {}).get(name)
         return sub["value"] if sub else None
@@ -104,7 +111,7 @@ def result_document(o: Outcome) -> dict[str, Any]:
         "rubric": result.get("rubric"),
         "learned": result.get("learned"),
         "analysis": result.get("analysis"),
-        "warnings": (result.get("analysis") or {}).get("warnings", []),
+        "warnings": o.warnings,
         "elapsed_s": record.get("elapsed_s"),
         "cpu_s": record.get("cpu_s"),
         "traceback": record.get("traceback"),

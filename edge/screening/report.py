@@ -104,7 +104,7 @@ def _section(i: int, o: Outcome) -> str:
         lower = "movement beats" if discipline == "dance" else "note onsets"
         parts.append(f"<h3>Music beats and {lower}</h3>")
         parts.append(f'<div class="scroll">{beats_svg(analysis, discipline)}</div>')
-    warnings = analysis.get("warnings") or []
+    warnings = o.warnings
     if warnings:
         parts.append('<ul class="warnings">' + "".join(f"<li>{_e(w)}</li>" for w in warnings) + "</ul>")
     if rubric:

@@ -75,6 +75,7 @@ def score_task(task: Task, settings, entries_dir: Path | None) -> dict[str, Any]
         result.pop("file", None)
         result["analysis"].pop("file", None)  # records are keyed by content: no path inside
         record.update(result=result, discipline=scored.rubric.discipline, duration_s=scored.analysis.duration_s)
+        record["notes"] = _notes(task, scored)
         cut = [w for w in scored.analysis.warnings if any(mark in w for mark in _CUT_SHORT)]
         if cut:
             # Scored on what decodes, but a partial performance is not ranked against complete ones.
@@ -84,6 +85,16 @@ def score_task(task: Task, settings, entries_dir: Path | None) -> dict[str, Any]
     if record.pop("keep") and entries_dir is not None:
         write_record(entries_dir, record)
     return record
+
+
+def _notes(task: Task, scored) -> list[str]:
+    """What the venue should know about how the entry was judged."""
+    pose = scored.analysis.pose
+    if task.discipline is None and scored.rubric.discipline == "music" and pose is not None and len(pose):
+        # A dance in which the dancer is rarely found would otherwise be ranked as music without a word.
+        return [f"judged as music: a video in which a person was found in only {pose.person_frames} of "
+                f"{len(pose)} frames; pass --discipline dance to judge it as a dance"]
+    return []
 
 
 def _fail(record: dict, kind: str, reason: str) -> None:

@@ -163,3 +163,12 @@ def test_help_documents_exit_codes_and_outputs():
     for needle in ("0    every entry was scored", "2    usage or configuration error", "3    some entries failed",
                    "130  interrupted", "results.csv", "report.html", "entry,path"):
         assert needle in text
+
+
+def test_auto_discipline_says_when_a_video_is_judged_as_music(dance_folder, tmp_path):
+    run = run_screen(dance_folder / "no_person.mp4", out=tmp_path / "out")
+    assert run.code == 0, run.stderr
+    doc = json.loads((tmp_path / "out" / "results.jsonl").read_text())
+    assert doc["discipline"] == "music" and doc["status"] == "ok"
+    assert "pass --discipline dance to judge it as a dance" in doc["warnings"][-1]
+    assert "pass --discipline dance" in (tmp_path / "out" / "report.html").read_text()
