@@ -21,6 +21,7 @@ EPILOG = """outputs in DIR:
 
 exit codes:
   0    every entry was scored
+  1    the results could not be written (disk full, DIR removed); finished entries are kept
   2    usage or configuration error (nothing was scored)
   3    some entries failed (reasons in results.csv); the others were scored
   130  interrupted (Ctrl-C or SIGTERM); finished entries are kept, run again to finish
@@ -97,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         print(f"perfscore screen: {exc}", file=sys.stderr)
         return exitcodes.USAGE
+    except OSError as exc:  # the outputs could not be written (disk full, folder removed mid-run)
+        print(f"perfscore screen: cannot write results to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return exitcodes.FAILED
     finally:
         signal.signal(signal.SIGTERM, previous)
     print(summary.line(args.out), file=sys.stderr)

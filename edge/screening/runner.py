@@ -22,7 +22,7 @@ from .entries import Collected, Entry, InputError, collect
 from .outputs import Outcome, ranked, results_csv, results_jsonl, write_atomically
 from .pool import Crash, Pool
 from .report import render_report
-from .store import Store, StoreBusy
+from .store import Store, StoreUnusable
 from .worker import Task
 
 RESULTS_CSV, RESULTS_JSONL, REPORT_HTML = "results.csv", "results.jsonl", "report.html"
@@ -117,7 +117,7 @@ def screen(options: ScreenOptions, settings: Settings, progress: Progress = Prog
             done = [outcomes[e.name] for e in collected.entries if e.name in outcomes]
             summary.unfinished = summary.entries - len(done)
             _write_outputs(options.out_dir, ranked(done), scorer, options)
-    except StoreBusy as exc:
+    except StoreUnusable as exc:
         raise InputError(str(exc)) from None
     summary.scored = sum(o.status == "ok" for o in done)
     summary.failed = sum(o.status != "ok" for o in done)

@@ -18,7 +18,11 @@ TMP_PREFIX = ".tmp-"
 RECORD_SCHEMA = "perfscore.screen.entry/1"
 
 
-class StoreBusy(Exception):
+class StoreUnusable(Exception):
+    """The output folder cannot be created or written, or another run holds it."""
+
+
+class StoreBusy(StoreUnusable):
     pass
 
 
@@ -56,8 +60,11 @@ class Store:
         self._lock_fh = None
 
     def __enter__(self) -> "Store":
-        self.entries_dir.mkdir(parents=True, exist_ok=True)
-        self._lock_fh = open(self.out_dir / ".lock", "a+")
+        try:
+            self.entries_dir.mkdir(parents=True, exist_ok=True)
+            self._lock_fh = open(self.out_dir / ".lock", "a+")
+        except OSError as exc:
+            raise StoreUnusable(f"{self.out_dir}: cannot use as output folder: {exc.strerror or exc}") from None
         try:
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

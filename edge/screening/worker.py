@@ -83,7 +83,10 @@ def score_task(task: Task, settings, entries_dir: Path | None) -> dict[str, Any]
     record["elapsed_s"] = round(time.perf_counter() - wall, 3)
     record["cpu_s"] = round(time.process_time() - cpu, 3)
     if record.pop("keep") and entries_dir is not None:
-        write_record(entries_dir, record)
+        try:
+            write_record(entries_dir, record)
+        except OSError as exc:  # disk full, folder removed: the result still reaches this run's outputs
+            record.setdefault("notes", []).append(f"could not be saved for resuming: {exc.strerror or exc}")
     return record
 
 

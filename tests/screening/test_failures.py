@@ -158,6 +158,14 @@ def test_output_folder_in_use_by_another_run(tmp_path, capsys, music_manifest):
     assert "another screening run is using this folder" in err
 
 
+def test_output_folder_that_cannot_be_made(tmp_path, capsys, music_manifest):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    err = _usage(capsys, music_manifest.parent / "silence.wav", "--out", blocker / "out")
+    assert "cannot use as output folder" in err
+    assert "--out must be a folder" in _usage(capsys, music_manifest.parent / "silence.wav", "--out", blocker)
+
+
 def test_help_documents_exit_codes_and_outputs():
     text = subprocess.run(screen_command("--help"), cwd=REPO, capture_output=True, text=True).stdout
     for needle in ("0    every entry was scored", "2    usage or configuration error", "3    some entries failed",
