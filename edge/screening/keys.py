@@ -1,8 +1,8 @@
 """Resume keys: a finished entry is reused only when nothing that changes its result has changed.
 
 key = sha256 of {content sha256 of the recording, sha256 of its reference, the discipline asked for,
-the run fingerprint}; the fingerprint covers the scorer version (perfscore + rubric), the learned
-model's sha256, the pose model's sha256 and every setting that feeds scoring. File names and folders
+the run fingerprint}; the fingerprint covers the scorer version (perfscore + rubric + a hash of the
+scoring code), the learned model's sha256, the pose model's sha256 and every setting that feeds scoring. File names and folders
 are not in the key: a renamed or moved recording is still the same performance.
 """
 
@@ -42,25 +42,44 @@ def scoring_settings(settings: Settings) -> dict[str, Any]:
     return doc
 
 
+# The code between a file and its scores. Version numbers are bumped by people; a measurement fixed
+# without a bump would otherwise mix old and new scores in one ranking when a folder is resumed.
+SCORING_CODE = ("analysis.py", "models.py", "features", "scoring", "sources")
+
+
+def code_sha256() -> str:
+    root = Path(__file__).resolve().parents[1]
+    files = []
+    for part in SCORING_CODE:
+        path = root / part
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Scorer:
     """Who scores this run; written into every result."""
     perfscore: str
     rubric: str
+    code_sha256: str
     model_sha256: str | None = None
 
     def label(self) -> str:
         learned = f", model {self.model_sha256[:12]}" if self.model_sha256 else ""
-        return f"perfscore {self.perfscore}, rubric {self.rubric}{learned}"
+        return f"perfscore {self.perfscore}, rubric {self.rubric}, code {self.code_sha256[:12]}{learned}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"perfscore": self.perfscore, "rubric": self.rubric, "model_sha256": self.model_sha256}
+        return {"perfscore": self.perfscore, "rubric": self.rubric, "code_sha256": self.code_sha256,
+                "model_sha256": self.model_sha256}
 
 
 def current_scorer(model: Path | None) -> Scorer:
     from ..scoring.rubric import RUBRIC_VERSION
 
-    return Scorer(__version__, RUBRIC_VERSION, sha256_of(model) if model is not None else None)
+    return Scorer(__version__, RUBRIC_VERSION, code_sha256(), sha256_of(model) if model is not None else None)
 
 
 def run_fingerprint(settings: Settings, scorer: Scorer) -> str:

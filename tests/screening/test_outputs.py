@@ -32,7 +32,7 @@ def test_jsonl_has_everything_for_every_entry(dance_run):
             assert all(s["explanation"] for s in rubric["subscores"].values())
             assert "measurements" in rubric["subscores"]["rhythm"]
             assert doc["analysis"]["audio"]["beats_s"] and doc["analysis"]["rhythm"]["motion_beats_s"]
-            assert doc["scorer"]["perfscore"] and doc["scorer"]["rubric"]
+            assert doc["scorer"]["perfscore"] and doc["scorer"]["rubric"] and len(doc["scorer"]["code_sha256"]) == 64
             assert len(doc["sha256"]) == len(doc["key"]) == 64
         else:
             assert doc["error"] and doc["error_kind"] in {"empty", "unreadable", "incomplete", "not_scorable"}
