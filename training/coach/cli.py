@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="where results and plots go")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPU count)")
     parser.add_argument("--methods", default=None,
-                        help="comma-separated subset (default: dqn,random,weakest_skill,rule_expert,q_learning,ppo,sb3_dqn)")
+                        help="comma-separated methods (default: dqn,random,weakest_skill,rule_expert,q_learning,ppo,sb3_dqn; "
+                             "also dqn_soft, the DQN with the soft target update, an ablation)")
     parser.set_defaults(run=run)
 
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from ..cli import require_extra
 
     require_extra("train", "torch", "gymnasium", "stable_baselines3", "matplotlib")
-    from .experiment import ALL_METHODS, run_comparison
+    from .experiment import ALL_METHODS, KNOWN_METHODS, run_comparison
 
     if args.seeds < 1:
         raise PerfscoreError(f"--seeds must be at least 1, got {args.seeds}")
@@ -43,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
     methods = ALL_METHODS
     if args.methods:
         methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
-        unknown = [m for m in methods if m not in ALL_METHODS]
+        unknown = [m for m in methods if m not in KNOWN_METHODS]
         if unknown:
-            raise PerfscoreError(f"--methods: unknown method(s) {', '.join(unknown)}; choose from {', '.join(ALL_METHODS)}")
+            raise PerfscoreError(f"--methods: unknown method(s) {', '.join(unknown)}; choose from {', '.join(KNOWN_METHODS)}")
     results = run_comparison(args.out, args.seeds, args.episodes, methods, args.jobs,
                              progress=lambda line: print(line, file=sys.stderr, flush=True),
                              command="perfscore train coach " + " ".join(sys.argv[sys.argv.index("coach") + 1:]

@@ -15,7 +15,7 @@ import platform
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -33,10 +33,14 @@ from .students import COHORTS, N_PROFILES, heldout_profiles, training_profiles
 METHODS = ("dqn", "random", "weakest_skill", "rule_expert", "q_learning", "ppo")
 CROSS_CHECK = ("sb3_dqn",)
 ALL_METHODS = METHODS + CROSS_CHECK
+# Not in the default run: the method's optional soft target update (τ = 0.005 every step), an ablation.
+ABLATIONS = ("dqn_soft",)
+KNOWN_METHODS = ALL_METHODS + ABLATIONS
 LABELS = {"dqn": "DQN (ours)", "random": "Random", "weakest_skill": "Weakest skill", "rule_expert": "Rule-based expert",
-          "q_learning": "Tabular Q-learning", "ppo": "PPO (SB3)", "sb3_dqn": "DQN (SB3, cross-check)"}
+          "q_learning": "Tabular Q-learning", "ppo": "PPO (SB3)", "sb3_dqn": "DQN (SB3, cross-check)",
+          "dqn_soft": "DQN, soft target τ = 0.005"}
 # Slowest first, so the pool's last minutes are not spent waiting on one long job.
-COST_ORDER = ("sb3_dqn", "dqn", "ppo", "q_learning", "random", "rule_expert", "weakest_skill")
+COST_ORDER = ("sb3_dqn", "dqn_soft", "dqn", "ppo", "q_learning", "random", "rule_expert", "weakest_skill")
 
 WINDOW = 3
 FINAL_PASSES = 5
@@ -63,9 +67,10 @@ def action_shares(actions: np.ndarray) -> list[float]:
     return (np.bincount(actions.ravel(), minlength=len(ACTIONS)) / actions.size).tolist()
 
 
-def dqn_args(seed: int, episodes: int):
+def dqn_args(seed: int, episodes: int, soft: bool = False):
     from .dqn import Args
-    return Args(seed=seed, total_timesteps=episodes * N_PROFILES * SESSION_TASKS)
+    args = Args(seed=seed, total_timesteps=episodes * N_PROFILES * SESSION_TASKS)
+    return replace(args, tau=0.005, target_network_frequency=1) if soft else args
 
 
 def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = None) -> dict:
@@ -101,6 +106,9 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
                         "window": WINDOW, "seed": seed, "episodes": episodes,
                         "args": asdict(dqn_args(seed, episodes))},
                        Path(checkpoint_dir) / f"dqn_seed{seed}.pt")
+    elif method == "dqn_soft":
+        from .dqn import greedy_policy, train
+        policy = greedy_policy(train(dqn_args(seed, episodes, soft=True), env, every_episode(greedy_policy)))
     elif method == "sb3_dqn":
         from .sb3_agents import sb3_policy, train_sb3_dqn
         policy = sb3_policy(train_sb3_dqn(env, dqn_args(seed, episodes), every_episode(sb3_policy)))
@@ -115,7 +123,7 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
             evaluate_curve(fixed_policy(method, seed, episode))
         policy = fixed_policy(method, seed, episodes)
     else:
-        raise ValueError(f"unknown method {method!r}; choose from {', '.join(ALL_METHODS)}")
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(KNOWN_METHODS)}")
 
     logs = [run_sessions(policy, held_p, noise_seed(FINAL_NOISE_BASE, seed, r), WINDOW) for r in range(FINAL_PASSES)]
     rewards = np.concatenate([log.rewards for log in logs])
