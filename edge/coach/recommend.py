@@ -24,6 +24,10 @@ MEASURES = {
 }
 
 
+# The policy's top two within 2 % of each other: say the choice is close rather than feign certainty.
+CLOSE_CALL = 0.02
+
+
 @dataclass(frozen=True)
 class Recommendation:
     performer: str
@@ -76,11 +80,20 @@ def recommend(state: StudentState, policy: CoachPolicy | None) -> Recommendation
         raise ValueError("a policy is needed once every skill has been measured")
     q = policy.q_values(state.observation())
     q_values = {a: float(v) for a, v in zip(ACTIONS, q)}
-    ranked = sorted(ACTIONS, key=q_values.get, reverse=True)
-    action = ranked[0]
-    skill = ACTION_SKILL[action]
-    reason = (f"{ACTION_NAMES[action]} trains {SKILL_NAMES[skill]} and has the highest Q-value "
-              f"(expected long-run gain): " + ", ".join(f"{a} {q_values[a]:.2f}" for a in ranked)
-              + f". {_facts(state)}")
+    action = max(ACTIONS, key=q_values.get)
     return Recommendation(state.performer, state.discipline, action, ACTION_NAMES[action],
-                          task_for(state.discipline, action), q_values, reason, summary, policy.model_info)
+                          task_for(state.discipline, action), q_values, explain(q_values, state), summary,
+                          policy.model_info)
+
+
+def explain(q_values: dict[str, float], state: StudentState) -> str:
+    """The Q-values in order, a note when the choice is close, then the student's facts."""
+    ranked = sorted(ACTIONS, key=q_values.get, reverse=True)
+    best, second = ranked[0], ranked[1]
+    reason = (f"{ACTION_NAMES[best]} trains {SKILL_NAMES[ACTION_SKILL[best]]} and has the highest Q-value "
+              f"(expected long-run gain): " + ", ".join(f"{a} {q_values[a]:.2f}" for a in ranked) + ".")
+    margin = q_values[best] - q_values[second]
+    if margin < CLOSE_CALL * abs(q_values[best]):
+        reason += (f" A close call: {ACTION_NAMES[second]} ({second}) is only {margin:.2f} behind, "
+                   "so either is a sound next task.")
+    return f"{reason} {_facts(state)}"

@@ -206,7 +206,14 @@ class StudentStore:
                              None if q_values is None else json.dumps(dict(q_values)), reason))
 
     def recent_tasks(self, performer: str, n: int = RECENT) -> list[str]:
-        """The task types recommended after the performer's last `n` assessments, oldest first."""
-        rows = self.db.execute("SELECT action FROM recommendations WHERE performer = ? "
-                               "ORDER BY after_assessment DESC LIMIT ?", (check_performer(performer), n)).fetchall()
+        """Tasks practised before the latest assessment, oldest first: the task recommended after
+        each of the `n` assessments preceding it (the performer is assumed to have followed it).
+
+        The recommendation after the latest assessment is not among them, so asking again
+        gives the same answer.
+        """
+        rows = self.db.execute(
+            "SELECT action FROM recommendations WHERE performer = ? AND after_assessment < "
+            "(SELECT COALESCE(MAX(seq), 0) FROM assessments WHERE performer = ?) "
+            "ORDER BY after_assessment DESC LIMIT ?", (check_performer(performer), performer, n)).fetchall()
         return [r[0] for r in reversed(rows)]

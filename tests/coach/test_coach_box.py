@@ -12,7 +12,7 @@ from edge.coach.errors import CoachError
 from edge.coach.observation import OBS_DIM, OBSERVATION_VERSION
 from edge.coach.policy import CoachPolicy
 from edge.coach.progress import forecast, learning_pace, moving_average
-from edge.coach.recommend import recommend
+from edge.coach.recommend import explain, recommend
 from edge.coach.skills import skills_from_scores
 from edge.coach.store import StudentStore
 from edge.coach.student import student_state
@@ -48,9 +48,11 @@ def test_store_survives_restart_and_carries_skills_forward(tmp_path: Path):
     with StudentStore(path) as store:
         a = store.add_assessment("p-042", "music", "minuet", {"technique": 60, "rhythm": 70, "expression": 50,
                                                                  "interpretation": 40, "overall": 62}, day(0))
+        store.record_recommendation("p-042", day(0), "TE", None, "first")
+        store.record_recommendation("p-042", day(0), "CIT", {"TE": 1.0, "EP": 2.0, "SRP": 0.5, "CIT": 3.0}, "asked again")
+        assert store.recent_tasks("p-042") == []              # not practised yet: the next assessment will tell
         b = store.add_assessment("p-042", "music", "minuet", {"technique": 64, "rhythm": 70, "overall": 66}, day(1))
         store.set_preferences("p-042", {"EP": 3, "CIT": 1})
-        store.record_recommendation("p-042", day(1), "CIT", {"TE": 1.0, "EP": 2.0, "SRP": 0.5, "CIT": 3.0}, "why")
     assert a.first_attempt and not b.first_attempt
     with StudentStore(path) as store:                                # a new process would see the same
         history = store.history("p-042")
@@ -58,7 +60,7 @@ def test_store_survives_restart_and_carries_skills_forward(tmp_path: Path):
                                                {"TP": 67.0, "ME": None, "SR": None, "IS": None}]
         assert history[1].ts == day(1)
         assert store.preferences("p-042") == {"TE": 0.0, "EP": 0.75, "SRP": 0.0, "CIT": 0.25}
-        assert store.recent_tasks("p-042") == ["CIT"]
+        assert store.recent_tasks("p-042") == ["CIT"]          # the latest answer after assessment 1 counts once
         state = student_state("p-042", history, store.preferences("p-042"), store.recent_tasks("p-042"), 3)
     assert state.latest == {"TP": 67.0, "ME": 50.0, "SR": 62.0, "IS": 40.0}        # carried, not invented
     assert state.moving_average["TP"] == 66.0 and state.moving_average["ME"] == 50.0
@@ -123,6 +125,18 @@ def test_weakest_is_with_flat_lp_gets_a_recommendation_with_its_reason(tmp_path,
     assert rec.task.title in {"Scales and arpeggios", "A piece with varying dynamics", "Sight-read a new piece",
                               "A personal interpretation"}
     assert rec.model["sha256"] == policy.entry["sha256"]
+
+
+def test_the_reason_says_when_the_choice_is_close(tmp_path):
+    with StudentStore(tmp_path / "s.sqlite") as store:
+        weakest_is_flat_lp(store)
+        state = student_state("p-042", store.history("p-042"), store.preferences("p-042"), [], 3)
+    close = explain({"TE": 8.29, "EP": 8.25, "SRP": 8.42, "CIT": 8.38}, state)
+    assert close.startswith("sight-reading practice trains sight-reading and has the highest Q-value")
+    assert "SRP 8.42, CIT 8.38, TE 8.29, EP 8.25." in close
+    assert "A close call: creative interpretation task (CIT) is only 0.04 behind" in close
+    clear = explain({"TE": 1.0, "EP": 2.0, "SRP": 0.5, "CIT": 4.0}, state)
+    assert "close call" not in clear and clear.startswith("creative interpretation task trains interpretative skill")
 
 
 def test_an_unmeasured_skill_is_assessed_first_not_guessed(tmp_path):

@@ -46,6 +46,8 @@ def test_assess_then_recommend_with_the_shipped_policy(capsys, store):
     assert rec["model"]["name"] == "coach_policy.onnx"
     code, out, _ = perfscore(capsys, "coach", "recommend", "p-042", "--store", store)
     assert code == 0 and out.startswith("Next task for p-042 (music):") and "Why:" in out
+    code, again, _ = perfscore(capsys, "coach", "recommend", "p-042", "--store", store, "--json")
+    assert json.loads(again)["q_values"] == rec["q_values"]          # asking twice gives the same answer
 
 
 def test_assess_from_a_result_json_and_show(capsys, store, tmp_path):
