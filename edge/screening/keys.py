@@ -47,12 +47,17 @@ def scoring_settings(settings: Settings) -> dict[str, Any]:
 SCORING_CODE = ("analysis.py", "models.py", "features", "scoring", "sources")
 
 
-def code_sha256() -> str:
+LEARNED_CODE = "scoring/learned"   # only scores anything when a --model is given
+
+
+def code_sha256(learned: bool = False) -> str:
     root = Path(__file__).resolve().parents[1]
     files = []
     for part in SCORING_CODE:
         path = root / part
         files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    if not learned:
+        files = [f for f in files if not f.relative_to(root).as_posix().startswith(LEARNED_CODE + "/")]
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
@@ -79,7 +84,8 @@ class Scorer:
 def current_scorer(model: Path | None) -> Scorer:
     from ..scoring.rubric import RUBRIC_VERSION
 
-    return Scorer(__version__, RUBRIC_VERSION, code_sha256(), sha256_of(model) if model is not None else None)
+    return Scorer(__version__, RUBRIC_VERSION, code_sha256(learned=model is not None),
+                  sha256_of(model) if model is not None else None)
 
 
 def run_fingerprint(settings: Settings, scorer: Scorer) -> str:
