@@ -1,7 +1,218 @@
-"""`perfscore train scorers` (learned scorers; see issue "Learned scorers")."""
+"""`perfscore train scorers ...`: corpus, cross-validated training, reports, domain gap, judges' marks.
+
+    perfscore train scorers corpus --size full --out .cache/corpus/full        # ~4,000 labelled clips
+    perfscore train scorers fit --corpus .cache/corpus/full --run .cache/scorers/full
+    perfscore train scorers report --run .cache/scorers/full                   # reports/scorers + checkpoints
+    perfscore train scorers domain-gap --corpus .cache/corpus/full             # real MediaPipe on rendered videos
+    perfscore train scorers all                                                # the four above, timed
+    perfscore train scorers import-judges marks.csv --out .cache/corpus/venue  # a venue's judged recordings
+    perfscore train scorers fit --corpus .cache/corpus/venue --init models/checkpoints --models gru
+
+Torch and the data generators are imported inside each command, after checking the train extra,
+so `perfscore --help` works on a box without them.
+"""
+
+from __future__ import annotations
 
 import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from edge import PROJECT_ROOT
+
+DEFAULT_CORPUS = PROJECT_ROOT / ".cache" / "corpus" / "full"
+DEFAULT_RUN = PROJECT_ROOT / ".cache" / "scorers" / "full"
+DEFAULT_REPORT = PROJECT_ROOT / "reports" / "scorers"
+DEFAULT_CHECKPOINTS = PROJECT_ROOT / "models" / "checkpoints"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    pass
+    parser = sub.add_parser("scorers", help="learned scorers: corpus, training, evaluation, judges' marks",
+                            description=__doc__.split("\n\n")[0])
+    what = parser.add_subparsers(dest="scorers_command", metavar="STEP", required=True)
+
+    p = what.add_parser("corpus", help="generate the labelled synthetic corpus (dance + music)")
+    p.add_argument("--size", default="full", choices=("tiny", "small", "full"), help="corpus size (default full)")
+    p.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
+    p.add_argument("--out", type=Path, default=DEFAULT_CORPUS, help="corpus folder (default .cache/corpus/full)")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.set_defaults(run=_exit_code(run_corpus))
+
+    p = what.add_parser("fit", help="5-fold cross-validated training of every architecture x fusion")
+    p.add_argument("--corpus", type=Path, nargs="+", default=[DEFAULT_CORPUS], help="corpus folder(s)")
+    p.add_argument("--run", dest="run_dir", type=Path, default=DEFAULT_RUN, help="where fold checkpoints and results go")
+    p.add_argument("--models", default="all", help="comma-separated keys (cnn, gru_late, ...; default all 12)")
+    p.add_argument("--folds", type=int, default=5, help="how many of the 5 folds to run (default 5)")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--max-epochs", type=int, default=None, help="override the epoch limit")
+    p.add_argument("--width", type=int, default=None, help="override the model width")
+    p.add_argument("--init", type=Path, default=None,
+                   help="fine-tune from checkpoints: a .pt file or a folder of <key>.pt (a venue's retraining)")
+    p.set_defaults(run=_exit_code(run_fit))
+
+    p = what.add_parser("report", help="aggregate a run into reports/scorers and the committed checkpoints")
+    p.add_argument("--run", dest="run_dir", type=Path, default=DEFAULT_RUN, help="the training run to report")
+    p.add_argument("--out", type=Path, default=DEFAULT_REPORT)
+    p.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINTS,
+                   help="where the best fold model of each key is copied (default models/checkpoints)")
+    p.set_defaults(run=_exit_code(run_report))
+
+    p = what.add_parser("domain-gap", help="render test-split dance clips, run the real MediaPipe, compare")
+    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    p.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINTS)
+    p.add_argument("--clips", type=int, default=24, help="test clips to render (default 24)")
+    p.add_argument("--work", type=Path, default=PROJECT_ROOT / ".cache" / "domain_gap", help="rendered videos")
+    p.add_argument("--out", type=Path, default=DEFAULT_REPORT)
+    p.add_argument("--jobs", type=int, default=2)
+    p.set_defaults(run=_exit_code(run_domain_gap))
+
+    p = what.add_parser("all", help="corpus + fit + report + domain-gap, with wall times")
+    p.add_argument("--size", default="full", choices=("tiny", "small", "full"))
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--clips", type=int, default=24, help="domain-gap clips (default 24)")
+    p.set_defaults(run=run_all)
+
+    p = what.add_parser("import-judges", help="a CSV of judges' marks -> a training corpus folder")
+    p.add_argument("csv", type=Path, help="path,judge,rhythm,sync,technique,expression,interpretation,overall[,group]")
+    p.add_argument("--out", type=Path, required=True, help="corpus folder to write")
+    p.add_argument("--discipline", choices=("dance", "music"), default=None, help="default: detected per file")
+    p.set_defaults(run=run_import)
+
+
+def _exit_code(step):
+    """The CLI wants an exit code; the steps return their results (run_all reuses them)."""
+    def run(args) -> int:
+        step(args)
+        return 0
+    return run
+
+
+def _require() -> None:
+    from ..cli import require_extra
+
+    require_extra("train", "torch", "pybullet", "music21", "sklearn", "matplotlib")
+
+
+def _bar(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="clip" if "corpus" in desc else "job", file=sys.stderr,
+                dynamic_ncols=True)
+
+
+def run_corpus(args) -> dict:
+    _require()
+    from training.data.corpus_spec import SIZES, plan
+    from training.data.corpus_store import generate
+
+    recipes = plan(args.seed, SIZES[args.size])
+    bar = _bar(len(recipes.specs), "corpus")
+    timing = generate(recipes, args.out, jobs=args.jobs, progress=lambda done, n: (bar.update(done - bar.n)))
+    bar.close()
+    timing["command"] = f"perfscore train scorers corpus --size {args.size} --seed {args.seed} --out {args.out}"
+    (Path(args.out) / "timing.json").write_text(json.dumps(timing, indent=1))
+    print(f"wrote {timing['clips']} clips to {args.out} ({timing['wall_time_s'] / 60:.1f} min)")
+    return timing
+
+
+def _keys(text: str) -> tuple[str, ...]:
+    from edge.errors import PerfscoreError
+
+    from .experiment import ALL_KEYS
+
+    if text == "all":
+        return ALL_KEYS
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in keys if k not in ALL_KEYS]
+    if unknown:
+        raise PerfscoreError(f"--models: unknown key(s) {', '.join(unknown)}; choose from {', '.join(ALL_KEYS)}")
+    return keys
+
+
+def run_fit(args) -> dict:
+    _require()
+    from .experiment import run_all as run_cv
+
+    keys = _keys(args.models)
+    overrides = {}
+    if args.max_epochs:
+        overrides["max_epochs"] = args.max_epochs
+    if args.width:
+        overrides["width"] = args.width
+    if args.init:
+        overrides["init"] = str(args.init)
+    bar = _bar(len(keys) * args.folds, "training")
+
+    def done(result):
+        bar.update(1)
+        bar.set_postfix_str(f"{result['key']} fold {result['fold']}: test acc {result['test']['accuracy']:.2f}")
+
+    timing = run_cv([str(c) for c in args.corpus], args.run_dir, keys, range(args.folds), args.jobs, overrides, done)
+    bar.close()
+    runs = Path(args.run_dir)
+    runs.mkdir(parents=True, exist_ok=True)
+    log = runs / "timing.json"
+    history = json.loads(log.read_text()) if log.exists() else []
+    history.append(timing | {"command": " ".join(["perfscore", "train", "scorers"] + sys.argv[sys.argv.index("fit"):])
+                             if "fit" in sys.argv else "run_fit"})
+    log.write_text(json.dumps(history, indent=1))
+    print(f"trained {timing['jobs_run']} fold models into {args.run_dir} ({timing['wall_time_s'] / 60:.1f} min)")
+    return timing
+
+
+def run_report(args) -> dict:
+    _require()
+    from .report import write_reports
+
+    results = write_reports(args.run_dir, args.out, args.checkpoints)
+    print(f"wrote {args.out / 'results.json'}, {args.out / 'README.md'} and {len(results)} checkpoints in {args.checkpoints}")
+    return results
+
+
+def run_domain_gap(args) -> dict:
+    _require()
+    from .domain_gap import measure
+
+    result = measure(args.corpus, args.checkpoints, args.clips, args.work, args.out, jobs=args.jobs,
+                     progress=print)
+    print(f"wrote {args.out / 'domain_gap.json'} ({result['wall_time_s'] / 60:.1f} min)")
+    return result
+
+
+def run_all(args) -> int:
+    start = time.perf_counter()
+    corpus = PROJECT_ROOT / ".cache" / "corpus" / args.size
+    run = PROJECT_ROOT / ".cache" / "scorers" / args.size
+    t0 = time.perf_counter()
+    run_corpus(argparse.Namespace(size=args.size, seed=0, out=corpus, jobs=args.jobs))
+    t1 = time.perf_counter()
+    run_fit(argparse.Namespace(corpus=[corpus], run_dir=run, models="all", folds=5, jobs=args.jobs, max_epochs=None,
+                               width=None, init=None))
+    t2 = time.perf_counter()
+    run_report(argparse.Namespace(run_dir=run, out=DEFAULT_REPORT, checkpoints=DEFAULT_CHECKPOINTS))
+    t3 = time.perf_counter()
+    run_domain_gap(argparse.Namespace(corpus=corpus, checkpoints=DEFAULT_CHECKPOINTS, clips=args.clips,
+                                      work=PROJECT_ROOT / ".cache" / "domain_gap", out=DEFAULT_REPORT, jobs=args.jobs))
+    t4 = time.perf_counter()
+    walls = {"corpus_s": t1 - t0, "fit_s": t2 - t1, "report_s": t3 - t2, "domain_gap_s": t4 - t3,
+             "total_s": time.perf_counter() - start}
+    (DEFAULT_REPORT / "wall_time.json").write_text(json.dumps(walls, indent=1))
+    print("wall times: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in walls.items()))
+    return 0
+
+
+def run_import(args) -> int:
+    from ..cli import require_extra
+
+    require_extra("train", "torch")
+    from training.data.judges import import_judges
+
+    summary = import_judges(args.csv, args.out, discipline=args.discipline,
+                            progress=lambda i, n, p: print(f"[{i}/{n}] {p}", file=sys.stderr) if p else None)
+    for failure in summary["failed"]:
+        print(f"skipped {failure['path']}: {failure['error']}", file=sys.stderr)
+    print(f"imported {summary['imported']} of {summary['recordings']} recordings into {args.out} "
+          f"(splits {summary['splits']})")
+    return 0 if summary["imported"] else 1

@@ -17,7 +17,7 @@ import numpy as np
 from ...config.scoring import ScoringConfig
 from ...errors import ModelError
 from ...features.sequence import FRAME_RATE, POSE_DIM, FeatureSequence
-from ...models import verify_model
+from ...models import MANIFEST, verify_model
 from ..result import SUBSCORES, Discipline, ModelInfo, ScoreResult
 from . import LearnedScorer
 from .assemble import assemble
@@ -31,10 +31,11 @@ class WindowScorer(LearnedScorer):
     """A learned scorer whose model maps (N, 60, 72) windows to scores, grade logits [, attention]."""
 
     backend = "?"
+    manifest_path: Path = MANIFEST      # which manifest vouches for the model (tests point it elsewhere)
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        entry = verify_model(self.path)
+        entry = verify_model(self.path, self.manifest_path)
         spec = entry.get("scorer")
         if not spec:
             raise ModelError(f"{self.path}: the manifest lists it, but not as a learned scorer (no 'scorer' entry)")

@@ -1,0 +1,56 @@
+"""Scorer checkpoints: one small torch file per model (`models/checkpoints/<key>.pt`).
+
+A checkpoint holds the weights, the feature standardisation (inside the state dict), the model's
+configuration, the input layout it was trained on and what it was trained on and how well it did,
+so `perfscore analyze --model gru.pt` and `perfscore export scorers` need nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from edge.errors import ModelError
+from edge.scoring.learned.windows import HOP_FRAMES, LAYOUT_VERSION, WINDOW_FRAMES
+from edge.scoring.result import GRADES, SUBSCORES
+from training.data.labels import RUBRIC_VERSION
+
+from .models import WindowModel, model_key
+
+FORMAT = "perfscore.scorer-checkpoint/1"
+VERSION = "1.0"
+
+
+def save_checkpoint(model: WindowModel, path: str | Path, *, trained: dict | None = None,
+                    metrics: dict | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    torch.save({
+        "format": FORMAT, "version": VERSION, "key": model_key(model.arch, model.fusion), "config": model.config(),
+        "state_dict": state, "layout": LAYOUT_VERSION, "window_frames": WINDOW_FRAMES, "hop_frames": HOP_FRAMES,
+        "subscores": list(SUBSCORES), "grades": list(GRADES), "rubric": RUBRIC_VERSION,
+        "trained": trained or {}, "metrics": metrics or {},
+    }, path)
+    return path
+
+
+def load_checkpoint(path: str | Path) -> tuple[WindowModel, dict]:
+    path = Path(path)
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError:
+        raise ModelError(f"{path}: checkpoint not found") from None
+    except Exception as exc:      # torch raises many kinds for a file that is not a checkpoint
+        raise ModelError(f"{path}: not a readable torch checkpoint ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ModelError(f"{path}: not a perfscore scorer checkpoint (expected format {FORMAT})")
+    if data["layout"] != LAYOUT_VERSION or data["window_frames"] != WINDOW_FRAMES:
+        raise ModelError(f"{path}: trained on {data['layout']} with {data['window_frames']}-frame windows; "
+                         f"this perfscore builds {LAYOUT_VERSION} with {WINDOW_FRAMES}: retrain")
+    cfg = data["config"]
+    model = WindowModel(cfg["arch"], cfg["fusion"], cfg["width"], cfg["dropout"])
+    model.load_state_dict(data["state_dict"])
+    model.eval()
+    return model, data

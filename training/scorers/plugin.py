@@ -1,0 +1,67 @@
+"""The `.pt` learned-scorer backend: a torch checkpoint scores a recording before any export exists.
+
+Registered in pyproject.toml under `perfscore.scorer_backends` (`pt`), so `perfscore analyze MEDIA
+--model models/checkpoints/gru.pt` works wherever the train extra is installed. Explanations are
+integrated gradients over features for every architecture; for Transformers and the hybrid fusion
+the seconds come from the model's attention weights instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from edge.features.sequence import FeatureSequence
+from edge.models import sha256_of
+from edge.scoring.learned import LearnedScorer
+from edge.scoring.learned.assemble import assemble
+from edge.scoring.learned.explain import spread_windows, summarize
+from edge.scoring.learned.windows import frames_of, stack_windows, window_starts
+from edge.scoring.result import Discipline, ModelInfo, ScoreResult
+
+from .checkpoint import load_checkpoint
+from .explain import baseline_for, integrated_gradients, target_weights
+
+IG_STEPS = 16
+IG_CHUNK = 32          # windows per integrated-gradients pass (bounds memory on long recordings)
+
+
+class TorchScorer(LearnedScorer):
+    suffixes = (".pt",)
+
+    def __init__(self, path: Path):
+        torch.set_num_threads(1)
+        self.path = Path(path)
+        self.model, self.data = load_checkpoint(self.path)
+        self.info = ModelInfo(self.data["key"], self.data["version"], "torch", "fp32", sha256_of(self.path))
+
+    @torch.no_grad()
+    def run(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        scores, logits = self.model(torch.from_numpy(windows))
+        attention = self.model.last_attention
+        return scores.numpy(), logits.numpy(), None if attention is None else attention.numpy()
+
+    def score(self, sequence: FeatureSequence, discipline: Discipline) -> ScoreResult:
+        frames = frames_of(sequence, discipline)
+        starts = window_starts(len(frames))
+        windows = stack_windows(frames, starts)
+        scores, logits, attention = self.run(windows)
+        explanation = self.explain(windows, starts, frames, discipline, attention)
+        return assemble(scores, logits, starts / 30.0, len(frames) / 30.0, discipline, self.info, explanation)
+
+    def explain(self, windows, starts, frames, discipline, attention) -> dict:
+        weights = target_weights(discipline)
+        base = baseline_for(self.model, windows, discipline)
+        ig = np.concatenate([integrated_gradients(self.model, windows[i:i + IG_CHUNK], base[i:i + IG_CHUNK], weights,
+                                                  IG_STEPS) * (len(windows[i:i + IG_CHUNK]) / len(windows))
+                             for i in range(0, len(windows), IG_CHUNK)])
+        saliency = spread_windows(ig, starts, len(frames)) * len(starts)
+        time_saliency, method = None, "integrated_gradients"
+        if attention is not None:
+            spread = np.repeat(attention[..., None], frames.shape[1], axis=2) / frames.shape[1]
+            time_saliency = spread_windows(spread, starts, len(frames))
+            method = "attention (seconds, notes) + integrated_gradients (limbs, audio features)"
+        return summarize(saliency, frames, method=method, discipline=discipline, time_saliency=time_saliency,
+                         extra={"ig_sum": round(float(saliency.sum()), 3), "ig_steps": IG_STEPS})
