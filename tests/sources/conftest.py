@@ -52,6 +52,17 @@ def http_root(tmp_path_factory):
 ALSA_RATE = 44100
 
 
+def _forget_alsa_config() -> None:
+    """ALSA reads its configuration once per process and keeps it: if anything earlier in the test run
+    opened a sound device, this test's .asoundrc would never be seen. Drop the cached configuration."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("asound")
+    if name:
+        ctypes.CDLL(name).snd_config_update_free_global()
+
+
 @pytest.fixture
 def alsa_microphone(tmp_path, monkeypatch):
     """A test microphone: ALSA's `file` plugin serves a raw PCM file as the default capture device.
@@ -75,6 +86,7 @@ pcm.testmic {{
 }}
 """)
     monkeypatch.setenv("HOME", str(tmp_path))
+    _forget_alsa_config()
 
     def serve(samples: np.ndarray) -> Path:
         raw.write_bytes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
