@@ -55,7 +55,7 @@ def rhythm(w: Window) -> SubScore:
         measurements |= {"onset_deviation_mean_ms": round(mean, 1), "onset_deviation_std_ms": round(spread, 1),
                          "onset_deviation_mean_abs_ms": round(mean_abs, 1),
                          "drift_ms": None if drift is None else round(drift, 1)}
-        timing = points(mean_abs, full=10.0, zero=80.0)
+        timing = points(mean_abs, full=10.0, zero=50.0)
         sentence = f"Onsets are {_late(mean)} on average {source}, give or take {spread:.0f} ms{drift_text}"
     stability = points(cv, full=0.02, zero=0.15)
     if cv is not None:
@@ -112,24 +112,20 @@ def _note_levels(w: Window) -> np.ndarray:
 
 
 def expression(w: Window) -> SubScore:
-    loud = w.loudness()
-    sounding = loud[loud > w.settings.audio.silence_dbfs]
-    if len(sounding) < 20:
-        return SubScore(None, "Too little sound here to judge dynamics.", {}, RUBRIC_MODEL)
-    p5, p95 = np.percentile(sounding, [5, 95])
-    dynamic_range = float(p95 - p5)
+    """Dynamics as the listener hears them: how far the notes' levels range (p90 − p10 of each note's
+    peak level, so a note's own decay does not count), and how much of that follows the phrases."""
     levels = _note_levels(w)
-    shape = None
-    if len(levels) >= MIN_NOTES:
-        smooth, _ = smooth_and_rest(levels)
-        shape = float(np.std(smooth))
-    value = blend([(points(dynamic_range, full=15.0, zero=3.0), 0.5), (points(shape, full=3.0, zero=0.5), 0.5)])
-    sentence = f"Loudness spans {dynamic_range:.0f} dB"
-    if shape is not None:
-        sentence += (f" and phrases swell and fade by about {shape:.1f} dB" if shape >= 1.0
-                     else "; phrases stay at one level (try shaping them)")
-    return SubScore(value, sentence + ".", {"dynamic_range_db": round(dynamic_range, 2),
-                                            "phrase_shaping_db": None if shape is None else round(shape, 2)},
+    if len(levels) < MIN_NOTES:
+        return SubScore(None, "Too few notes here to judge dynamics.", {"notes": int(len(levels))}, RUBRIC_MODEL)
+    p10, p90 = np.percentile(levels, [10, 90])
+    note_range = float(p90 - p10)
+    shape = float(np.std(smooth_and_rest(levels)[0]))
+    value = blend([(points(note_range, full=10.0, zero=2.0), 0.6), (points(shape, full=2.0, zero=0.5), 0.4)])
+    sentence = f"Notes range over {note_range:.0f} dB of loudness"
+    sentence += (f" and phrases swell and fade by about {shape:.1f} dB" if shape >= 1.0
+                 else "; phrases stay at one level (try shaping them)")
+    return SubScore(value, sentence + ".", {"note_level_range_db": round(note_range, 2),
+                                            "phrase_shaping_db": round(shape, 2), "notes": int(len(levels))},
                     RUBRIC_MODEL)
 
 
