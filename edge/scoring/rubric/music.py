@@ -129,6 +129,18 @@ def expression(w: Window) -> SubScore:
                     RUBRIC_MODEL)
 
 
+def _dynamic_shaping(w: Window) -> float | None:
+    """p90 − p10 (dB) of the note levels after removing their linear dependence on pitch."""
+    notes = w.window_notes()
+    levels = _note_levels(w)
+    if len(levels) < MIN_NOTES or len(levels) != len(notes):
+        return None
+    design = np.column_stack([notes.pitches, np.ones(len(levels))])
+    residual = levels - design @ np.linalg.lstsq(design, levels, rcond=None)[0]
+    p10, p90 = np.percentile(residual, [10, 90])
+    return float(p90 - p10)
+
+
 def _stretch(ref_notes: list, tempo_ratio: float) -> np.ndarray:
     """Per written interval: performed length / written length / overall tempo ratio − 1 (0 = in tempo)."""
     written = np.array([n.written_onset_s for n in ref_notes])
@@ -144,7 +156,8 @@ def interpretation(w: Window) -> SubScore:
     - Time: rubato lengthens a few notes clearly (into a phrase end) while the rest keep time; unsteady
       playing stretches and squeezes every note a little. So the note-to-note unevenness (a robust spread
       of interval stretch) must be small, and clear lengthenings (beyond 3× that spread and 6 %) earn the rest.
-    - Dynamics: the phrase-scale part of the note levels (swells and fades), not the note-to-note part.
+    - Dynamics: how far note levels range once what the instrument does by itself with pitch (a linear
+      fit of level on pitch) is taken out: a played swell, not the instrument's register.
     """
     ref = w.music_reference()
     if ref is None:
@@ -154,19 +167,18 @@ def interpretation(w: Window) -> SubScore:
         return SubScore(None, "Too few matched notes here to judge interpretation.", {}, RUBRIC_MODEL)
     stretch = _stretch(ref_notes, ref.tempo_ratio)
     unevenness = float(1.4826 * np.median(np.abs(stretch - np.median(stretch))))
-    lengthened = float(np.mean(stretch > max(0.06, 3 * unevenness)))
+    lengthened = float(np.mean(stretch > max(0.05, 2 * unevenness)))
     timing = points(unevenness, full=0.02, zero=0.08) * (0.5 + 0.5 * min(lengthened / 0.05, 1.0))
-    levels = _note_levels(w)
-    dyn_shape = float(np.std(smooth_and_rest(levels)[0])) if len(levels) >= MIN_NOTES else None
-    value = blend([(timing, 0.5), (points(dyn_shape, full=2.5, zero=0.5), 0.5)])
+    dyn_shape = _dynamic_shaping(w)
+    value = blend([(timing, 0.5), (points(dyn_shape, full=8.0, zero=3.0), 0.5)])
     if unevenness > 0.05:
         sentence = (f"Note lengths vary by {unevenness * 100:.0f} % from note to note, which sounds unintended "
                     "rather than shaped.")
-    elif lengthened == 0 and (dyn_shape or 0) < 1:
+    elif lengthened == 0 and (dyn_shape or 0) < 4:
         sentence = "The performance follows the score evenly, with little personal shaping of time or dynamics."
     else:
         sentence = (f"Time is kept evenly ({unevenness * 100:.0f} % note-to-note) with {lengthened * 100:.0f} % of notes "
-                    f"deliberately lengthened, and phrases shaped by {dyn_shape or 0:.1f} dB.")
+                    f"deliberately lengthened, and dynamics shaped over {dyn_shape or 0:.0f} dB.")
     return SubScore(value, sentence, {"timing_unevenness": round(unevenness, 4), "lengthened_fraction": round(lengthened, 4),
                                       "dynamic_shaping_db": None if dyn_shape is None else round(dyn_shape, 2)},
                     RUBRIC_MODEL)
