@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+ALSA_RATE = 44100
+SYSTEM_ALSA_CONF = "/usr/share/alsa/alsa.conf"
+
+
+def pytest_configure(config):
+    """A test microphone for the whole session, before anything loads ALSA (importing mediapipe does,
+    and ALSA reads its configuration once per process): ALSA's `file` plugin serves a raw PCM file as
+    the capture device `testmic`, also the default input. Tests write the samples it delivers through
+    the `alsa_microphone` fixture (tests/sources/conftest.py)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="perfscore-alsa-"))
+    raw = folder / "mic.raw"
+    raw.write_bytes(b"")
+    (folder / "asound.conf").write_text(f"""
+pcm.!default {{
+    type plug
+    slave {{ pcm "testmic"; format S16_LE; rate {ALSA_RATE}; channels 1 }}
+}}
+pcm.testmic {{
+    type file
+    slave.pcm "null"
+    file "/dev/null"
+    infile "{raw}"
+    format "raw"
+}}
+""")
+    os.environ["ALSA_CONFIG_PATH"] = f"{SYSTEM_ALSA_CONF}:{folder / 'asound.conf'}"
+    os.environ["PERFSCORE_TEST_MIC_RAW"] = str(raw)
 
 
 def _rgb(path: Path) -> np.ndarray:

@@ -7,9 +7,6 @@ of NaN with `present = False`, never dropped, so times stay aligned with the vid
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,27 +15,11 @@ import numpy as np
 from ..config.features import PoseConfig
 from ..errors import ModelError
 from ..models import verify_model
+from ..native_stderr import native_stderr_to_log
 from ..sources.base import VideoFrame
 from .landmarks import N_LANDMARKS
 
 log = logging.getLogger(__name__)
-
-
-@contextmanager
-def _quiet_native_stderr():
-    """MediaPipe and TFLite print INFO and W0000 lines straight to fd 2 while a graph starts; the CLI's
-    stderr is for our own one-line errors. Capture them and pass them to logging at DEBUG instead."""
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            for line in sink.read().decode(errors="replace").splitlines():
-                log.debug("mediapipe: %s", line)
 
 
 @dataclass
@@ -86,7 +67,7 @@ class PoseEstimator:
             min_tracking_confidence=config.min_tracking_confidence,
         )
         try:
-            with _quiet_native_stderr():
+            with native_stderr_to_log(log, "MediaPipe start-up"):
                 self._landmarker = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"{path}: MediaPipe cannot load this pose model ({exc})") from None
@@ -113,7 +94,7 @@ class PoseEstimator:
         if self._rows:
             result = self._landmarker.detect_for_video(image, ms)
         else:
-            with _quiet_native_stderr():  # the graph logs its set-up on the first frame
+            with native_stderr_to_log(log, "MediaPipe first frame"):  # the graph logs its set-up here
                 result = self._landmarker.detect_for_video(image, ms)
         if not result.pose_landmarks:
             self._rows.append((frame.t, frame.index, None, None, None))

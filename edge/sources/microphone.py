@@ -14,23 +14,19 @@ the count; past a tolerance the count is re-anchored so audio stays on the commo
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
-import threading
-from contextlib import contextmanager
 from typing import Iterator
 
 import av
 import numpy as np
 
 from ..errors import MediaError
+from ..native_stderr import native_stderr_to_log
 from .base import AudioChunk, Item, Source, SourceInfo
 from .device import CaptureClock, ReleaseGuard
 
 log = logging.getLogger(__name__)
 
 _LOST_SAMPLES_TOLERANCE_S = 0.1
-_stderr_lock = threading.Lock()
 
 
 def _import_pyaudio():
@@ -40,23 +36,6 @@ def _import_pyaudio():
         raise MediaError("microphone", "PyAudio is not installed: install the 'capture' extra "
                                        "(pip install 'perfscore[capture]'; it builds against apt's portaudio19-dev)") from None
     return pyaudio
-
-
-@contextmanager
-def _stderr_to_log():
-    """ALSA and JACK print dozens of probe failures to fd 2 while PortAudio starts; log them at DEBUG instead."""
-    with _stderr_lock, tempfile.TemporaryFile() as sink:
-        saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            noise = sink.read().decode(errors="replace").strip()
-            if noise:
-                log.debug("PortAudio start-up:\n%s", noise)
 
 
 def input_devices(pa) -> list[dict]:
@@ -101,7 +80,7 @@ class MicrophoneSource(Source):
         self.chunk_frames = chunk_frames
         self.output_rate = output_rate or sample_rate
         self._clock = CaptureClock(origin)
-        with _stderr_to_log():
+        with native_stderr_to_log(log, "PortAudio start-up"):
             self._pa = pyaudio.PyAudio()
         self._stream = None
         try:
@@ -131,7 +110,7 @@ class MicrophoneSource(Source):
         last_error: Exception | None = None
         for channels in sorted({1, min(2, int(device["maxInputChannels"]))}):
             try:
-                with _stderr_to_log():
+                with native_stderr_to_log(log, "PortAudio start-up"):
                     # Not started yet: sound recorded before anyone reads would only overflow PortAudio's buffer.
                     stream = self._pa.open(format=pyaudio.paInt16, channels=channels, rate=self.sample_rate,
                                            input=True, input_device_index=device["index"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import threading
 from pathlib import Path
 
@@ -49,44 +50,19 @@ def http_root(tmp_path_factory):
     server.server_close()
 
 
-ALSA_RATE = 44100
-
-
-def _forget_alsa_config() -> None:
-    """ALSA reads its configuration once per process and keeps it: if anything earlier in the test run
-    opened a sound device, this test's .asoundrc would never be seen. Drop the cached configuration."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("asound")
-    if name:
-        ctypes.CDLL(name).snd_config_update_free_global()
+from tests.conftest import ALSA_RATE
 
 
 @pytest.fixture
-def alsa_microphone(tmp_path, monkeypatch):
-    """A test microphone: ALSA's `file` plugin serves a raw PCM file as the default capture device.
-
-    HOME points at a temporary folder whose .asoundrc defines it (FACTS.md). The slave format is
-    pinned to 16-bit mono at ALSA_RATE so the file's bytes reach PortAudio unconverted. Reads are
-    not paced in real time. Returns a function writing the samples the microphone will deliver.
+def alsa_microphone():
+    """A test microphone named `testmic` (also the default input): ALSA's `file` plugin serves a raw
+    PCM file as a capture device (FACTS.md). It is configured for the whole test session by
+    tests/conftest.py, through ALSA_CONFIG_PATH, before anything loads ALSA: ALSA reads its
+    configuration once per process, and importing mediapipe already does. The slave format is pinned
+    to 16-bit mono at ALSA_RATE so the file's bytes reach PortAudio unconverted. Reads are not paced
+    in real time. Returns a function writing the samples the microphone will deliver.
     """
-    raw = tmp_path / "mic.raw"
-    (tmp_path / ".asoundrc").write_text(f"""
-pcm.!default {{
-    type plug
-    slave {{ pcm "testmic"; format S16_LE; rate {ALSA_RATE}; channels 1 }}
-}}
-pcm.testmic {{
-    type file
-    slave.pcm "null"
-    file "/dev/null"
-    infile "{raw}"
-    format "raw"
-}}
-""")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    _forget_alsa_config()
+    raw = Path(os.environ["PERFSCORE_TEST_MIC_RAW"])
 
     def serve(samples: np.ndarray) -> Path:
         raw.write_bytes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())

@@ -15,7 +15,7 @@ from edge.sources.camera import CameraSource
 from edge.sources.live import LiveSource
 from edge.sources.replay import ReplaySource
 
-from .conftest import ALSA_RATE
+from tests.conftest import ALSA_RATE
 from .media import write_media
 
 

@@ -11,7 +11,7 @@ from edge.errors import MediaError
 from edge.sources import FileSource, LiveSource, ReplaySource, open_source
 from edge.sources.camera import CameraSource
 
-from .conftest import ALSA_RATE
+from tests.conftest import ALSA_RATE
 from .media import write_media
 
 

@@ -1,20 +1,20 @@
 """Run the real MediaPipe PoseLandmarker (the box's models/pose_landmarker_full.task) over frames,
 to check that rendered dancers are found and how far the retargeted landmarks are from the
-detected ones. Workstation-side checking of generated data, not the box's pose pipeline
-(that is edge/features/pose.py).
+detected ones, with the box's own pose estimator (edge/features/pose.py).
 """
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from edge.config.features import PoseConfig
 from edge.errors import PerfscoreError
+from edge.features.pose import PoseEstimator
+from edge.sources.base import VideoFrame
 
 from .body import BODY_PARTS
 
@@ -24,7 +24,7 @@ POSE_TASK = Path(__file__).resolve().parents[2] / "models" / "pose_landmarker_fu
 @dataclass(frozen=True)
 class Detections:
     found: np.ndarray          # (F,) bool
-    image: np.ndarray          # (F, 33, 5) x, y, z, visibility, presence (NaN where not found)
+    image: np.ndarray          # (F, 33, 4) x, y, z, visibility (NaN where not found)
     world: np.ndarray          # (F, 33, 3)
 
     @property
@@ -32,50 +32,19 @@ class Detections:
         return float(self.found.mean()) if self.found.size else 0.0
 
 
-@contextmanager
-def _quiet_native_stderr():
-    """MediaPipe's C++ logs to fd 2 on start-up; keep test output readable."""
-    saved = os.dup(2)
-    with open(os.devnull, "w") as null:
-        os.dup2(null.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 def detect(frames: Iterable[np.ndarray], fps: float, model: str | Path = POSE_TASK) -> Detections:
-    """PoseLandmarker in VIDEO mode over RGB uint8 frames (one person at most)."""
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
-
+    """The box's own pose estimator (edge.features.pose) over RGB uint8 frames (one person at most)."""
     model = Path(model)
     if not model.is_file():
         raise PerfscoreError(f"{model}: pose model not found (it ships in models/; see export/build_pose_task.sh)")
-    options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(model)),
-                                           running_mode=vision.RunningMode.VIDEO, num_poses=1)
-    found, image, world = [], [], []
-    with _quiet_native_stderr():
-        landmarker = vision.PoseLandmarker.create_from_options(options)
-    try:
+    with PoseEstimator(PoseConfig(model_path=model), fps=fps) as estimator:
         for i, frame in enumerate(frames):
             if frame.ndim == 2:
                 frame = np.repeat(frame[..., None], 3, axis=-1)
-            result = landmarker.detect_for_video(
-                mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame[..., :3])),
-                int(round(i * 1000.0 / fps)))
-            if result.pose_landmarks:
-                found.append(True)
-                image.append([[p.x, p.y, p.z, p.visibility, p.presence] for p in result.pose_landmarks[0]])
-                world.append([[p.x, p.y, p.z] for p in result.pose_world_landmarks[0]])
-            else:
-                found.append(False)
-                image.append(np.full((33, 5), np.nan))
-                world.append(np.full((33, 3), np.nan))
-    finally:
-        landmarker.close()
-    return Detections(np.array(found), np.array(image, dtype=float), np.array(world, dtype=float))
+            estimator.add(VideoFrame(t=i / fps, index=i, image=frame[..., :3]))
+        track = estimator.track()
+    image = np.concatenate([track.image, track.visibility[..., None]], axis=-1).astype(float)
+    return Detections(track.present, image, track.world.astype(float))
 
 
 def landmark_errors(truth: np.ndarray, detections: Detections, width: int, height: int) -> dict:
