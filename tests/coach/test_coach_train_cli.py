@@ -13,10 +13,10 @@ REQUIRED = ("dqn", "random", "weakest_skill", "rule_expert", "q_learning", "ppo"
 @pytest.mark.slow
 def test_train_coach_writes_the_results_contract(tmp_path: Path, capsys):
     out = tmp_path / "run"
-    code = main(["train", "coach", "--seeds", "2", "--episodes", "2", "--jobs", "2", "--out", str(out)])
+    code = main(["train", "coach", "--seeds", "2", "--episodes", "4", "--jobs", "2", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     results = json.loads((out / "results.json").read_text())
-    assert results["seeds"] == 2 and results["episodes"] == 2
+    assert results["seeds"] == 2 and results["episodes"] == 4
     for method in REQUIRED:
         for metric in ("cumulative_reward", "rvi", "esi", "reward_penalty_ratio"):
             stat = results[method][metric]
@@ -24,7 +24,7 @@ def test_train_coach_writes_the_results_contract(tmp_path: Path, capsys):
             assert len(stat["per_seed"]) == 2
     assert set(results["significance"]["dqn_vs"]) == set(REQUIRED) - {"dqn"}
     assert "dqn_minus_sb3_dqn" in results["cross_check"]
-    assert all(len(c) == 2 for runs in json.loads((out / "curves.json").read_text())["curves"].values()
+    assert all(len(c) == 4 for runs in json.loads((out / "curves.json").read_text())["curves"].values()
                for c in runs.values())
     for name in ("learning_curves.png", "rvi_esi.png", "report.md", "checkpoints/dqn_seed1.pt"):
         assert (out / name).stat().st_size > 0
@@ -35,7 +35,7 @@ def test_train_coach_writes_the_results_contract(tmp_path: Path, capsys):
 def test_same_command_same_numbers(tmp_path: Path, capsys):
     runs = []
     for name in ("a", "b"):
-        code = main(["train", "coach", "--seeds", "1", "--episodes", "3", "--jobs", "1",
+        code = main(["train", "coach", "--seeds", "1", "--episodes", "4", "--jobs", "1",
                      "--methods", "dqn,q_learning,random", "--out", str(tmp_path / name)])
         assert code == 0, capsys.readouterr().err
         runs.append(json.loads((tmp_path / name / "jobs.json").read_text()))
@@ -46,5 +46,7 @@ def test_same_command_same_numbers(tmp_path: Path, capsys):
 def test_bad_arguments_are_one_line_errors(tmp_path: Path, capsys):
     assert main(["train", "coach", "--seeds", "0", "--out", str(tmp_path)]) == 1
     assert "--seeds must be at least 1" in capsys.readouterr().err
+    assert main(["train", "coach", "--episodes", "2", "--out", str(tmp_path)]) == 1
+    assert "--episodes must be at least 4" in capsys.readouterr().err
     assert main(["train", "coach", "--methods", "dqn,alphazero", "--out", str(tmp_path)]) == 1
     assert "unknown method(s) alphazero" in capsys.readouterr().err

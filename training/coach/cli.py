@@ -37,8 +37,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seeds < 1:
         raise PerfscoreError(f"--seeds must be at least 1, got {args.seeds}")
-    if args.episodes < 1:
-        raise PerfscoreError(f"--episodes must be at least 1, got {args.episodes}")
+    if args.episodes < 4:
+        raise PerfscoreError(f"--episodes must be at least 4 (RVI needs two episodes in the second half), "
+                             f"got {args.episodes}")
     if args.jobs is not None and args.jobs < 1:
         raise PerfscoreError(f"--jobs must be at least 1, got {args.jobs}")
     methods = ALL_METHODS
