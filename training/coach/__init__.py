@@ -9,4 +9,7 @@ sb3_agents.py  PPO and the DQN cross-check from Stable-Baselines3
 evaluate.py    greedy runs of a policy on held-out students
 metrics.py     CI, convergence, RVI, ESI, reward-to-penalty ratio, significance
 experiment.py  every method × every seed, in processes; writes results.json and plots
+plots.py       learning curves with CI bands; RVI and ESI per method
+report.py      results.json → the Markdown table (python -m training.coach.report DIR redraws)
+cli.py         `perfscore train coach`
 """
