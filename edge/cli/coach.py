@@ -115,31 +115,44 @@ def parse_time(text: str | None) -> datetime:
         raise CoachError(f"--at {text!r}: not an ISO 8601 date and time (e.g. 2026-03-01T17:30:00Z)") from None
 
 
-def read_result(path: Path) -> dict:
-    """Sub-scores (and discipline, piece, ts if present) from a performance result JSON.
+def _score_result(doc: dict) -> dict | None:
+    """The scoring contract (edge/scoring/result.py) inside what the box writes: the result itself, an
+    `analyze --json` document (`scores`), or a `screen` results.jsonl record (`rubric`)."""
+    for candidate in (doc, doc.get("scores"), doc.get("rubric")):
+        if isinstance(candidate, dict) and isinstance(candidate.get("subscores"), dict):
+            return candidate
+    return None
 
-    Sub-scores may sit at the top level or under `scores`/`sub_scores`/`subscores`; each is a
-    number, null, or an object with a `score` (or `value`) and its measurements.
-    """
+
+def read_result(path: Path) -> dict:
+    """Sub-scores, discipline (and piece, ts if present) from a performance result JSON: a ScoreResult,
+    `perfscore analyze --json` output, one line of `perfscore screen`'s results.jsonl, or a plain
+    object of sub-scores (numbers, null, or objects with a `value`)."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text.splitlines()[0] if path.suffix == ".jsonl" else text)
     except OSError as exc:
         raise CoachError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, IndexError) as exc:
         raise CoachError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(doc, dict):
         raise CoachError(f"{path}: expected a JSON object with sub-scores")
-    container = next((doc[k] for k in _SCORE_KEYS if isinstance(doc.get(k), dict)), doc)
+    result = _score_result(doc)
+    container = result["subscores"] if result else next(
+        (doc[k] for k in _SCORE_KEYS if isinstance(doc.get(k), dict)), doc)
+    if result is not None:
+        container = {**container, "overall": result.get("overall")}
     scores = {}
     for name in SUBSCORES:
         value = container.get(name)
         if isinstance(value, dict):
-            value = value.get("score", value.get("value"))
+            value = value.get("value", value.get("score"))
         if name in container:
             scores[name] = value
     if not scores:
         raise CoachError(f"{path}: no sub-scores found (expected some of {', '.join(SUBSCORES)})")
-    return {"scores": scores, "discipline": doc.get("discipline"), "piece": doc.get("piece", doc.get("piece_id")),
+    discipline = (result or {}).get("discipline") or doc.get("discipline")
+    return {"scores": scores, "discipline": discipline, "piece": doc.get("piece", doc.get("piece_id")),
             "ts": doc.get("ts")}
 
 

@@ -122,3 +122,22 @@ def test_the_cli_with_its_train_and_export_plugins_loads_no_torch():
     loaded = _modules_after("from edge.cli.main import build_parser; build_parser()")
     assert "training.coach.cli" in loaded and "export.coach_policy" in loaded     # the plugins registered
     assert not {m.split(".")[0] for m in loaded} & HEAVY
+
+
+def test_assess_reads_what_the_box_writes(tmp_path):
+    """`analyze --json` output and a `screen` results.jsonl line carry the scoring contract; both feed the coach."""
+    from edge.cli.coach import read_result
+
+    contract = {"discipline": "dance", "overall": 71.0, "grade": "B",
+                "subscores": {"rhythm": {"value": 80.0, "explanation": "…"}, "sync": {"value": 70.0},
+                              "technique": {"value": 60.0}, "expression": {"value": None},
+                              "interpretation": {"value": None}}}
+    analyze_doc = tmp_path / "analyze.json"
+    analyze_doc.write_text(json.dumps({"schema": "perfscore.analysis/1", "scores": contract}))
+    screen_line = tmp_path / "results.jsonl"
+    screen_line.write_text(json.dumps({"entry": "a.mp4", "rubric": contract, "discipline": "dance"}) + "\n")
+    for path in (analyze_doc, screen_line):
+        found = read_result(path)
+        assert found["discipline"] == "dance"
+        assert found["scores"]["rhythm"] == 80.0 and found["scores"]["overall"] == 71.0
+        assert found["scores"]["expression"] is None
