@@ -5,7 +5,7 @@ then evaluate the best epoch on fold k (validation) and on the test split. Jobs 
 processes (one torch thread each, niced by the caller). Every finished job writes
 `<run>/jobs/<key>/fold<k>.json` and its checkpoint `<run>/jobs/<key>/fold<k>.pt`, so a rerun skips
 what is done. `aggregate` turns the jobs into mean ± std tables; the fold model with the lowest
-validation loss becomes the committed checkpoint `models/checkpoints/<key>.pt`.
+validation score (mean ρ + macro F1) becomes the committed checkpoint `models/checkpoints/<key>.pt`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def run_job(args: tuple) -> dict:
         path = Path(init_from)
         init, _ = load_checkpoint(path / f"{key}.pt" if path.is_dir() else path)
         overrides.setdefault("width", init.width)
-    cfg = TrainConfig(arch=arch, fusion=fusion, seed=fold, **overrides)
+    cfg = TrainConfig.for_arch(arch, fusion, seed=fold, **overrides)
     train, val, test = split(_corpus(tuple(folders)), fold)
     cpu0 = time.process_time()
     model, history = train_model(cfg, train, val, init=init)
@@ -79,7 +79,7 @@ def run_job(args: tuple) -> dict:
     save_checkpoint(model, folder / f"fold{fold}.pt",
                     trained={"fold": fold, "corpus": [str(f) for f in folders], "config": cfg.to_dict(),
                              "best_epoch": history["best_epoch"], "epochs": history["epochs"],
-                             "best_val_loss": history["best_val_loss"], "train_clips": len(train)},
+                             "best_val_score": history["best_val_score"], "train_clips": len(train)},
                     metrics={"val": _headline(result.get("val")), "test": _headline(result.get("test"))})
     (folder / f"fold{fold}.json").write_text(json.dumps(result, indent=1))
     return result
@@ -95,7 +95,8 @@ def _headline(m: dict | None) -> dict:
 def run_all(folders: list[str], out: str | Path, keys=ALL_KEYS, folds=range(N_FOLDS), jobs: int = 1,
             overrides: dict | None = None, progress: Callable[[dict], None] | None = None) -> dict:
     out = Path(out)
-    todo = [(k, f, tuple(str(x) for x in folders), str(out), overrides or {}) for k in keys for f in folds
+    # fold-major order: an interrupted run still has every model on the first folds
+    todo = [(k, f, tuple(str(x) for x in folders), str(out), overrides or {}) for f in folds for k in keys
             if not (out / "jobs" / k / f"fold{f}.json").exists()]
     start = time.perf_counter()
     if jobs <= 1:
@@ -151,7 +152,7 @@ def summarize_split(per_fold: list[dict]) -> dict:
 
 def aggregate(out: str | Path, keys=ALL_KEYS, checkpoints: str | Path | None = None) -> dict:
     """results per model key: test-split mean ± std over the fold models (headline), CV on the
-    validation folds, and the committed checkpoint (best validation loss) alone on the test split."""
+    validation folds, and the committed checkpoint (best validation score) alone on the test split."""
     out = Path(out)
     results = {}
     for key in keys:
@@ -161,7 +162,7 @@ def aggregate(out: str | Path, keys=ALL_KEYS, checkpoints: str | Path | None = N
         per_fold = [json.loads(p.read_text()) for p in jobs]
         test = summarize_split([j["test"] for j in per_fold])
         cv = summarize_split([j["val"] for j in per_fold])
-        best = min(per_fold, key=lambda j: j["training"]["best_val_loss"])
+        best = max(per_fold, key=lambda j: j["training"]["best_val_score"])
         arch, fusion = parse_key(key)
         entry = {
             "arch": arch, "fusion": fusion, "parameters": per_fold[0]["parameters"], "folds": len(per_fold),

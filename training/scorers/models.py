@@ -93,6 +93,12 @@ def pairs(x: torch.Tensor) -> torch.Tensor:
 PATCH = 2
 
 
+def frames_of_steps(a: torch.Tensor, k: int) -> torch.Tensor:
+    """(B, S) per-step weights → (B, S·k), each step's weight on its k frames (no repeat_interleave:
+    its index arithmetic exports to ops TFLite runtimes lack)."""
+    return a.unsqueeze(-1).expand(a.shape[0], a.shape[1], k).reshape(a.shape[0], a.shape[1] * k)
+
+
 class CNNEncoder(nn.Module):
     def __init__(self, c_in: int, width: int = 48, dropout: float = 0.1, kernel: int = 5):
         super().__init__()
@@ -165,6 +171,8 @@ class TransformerEncoder(nn.Module):
         self.blocks = nn.ModuleList(AttentionBlock(d, heads, ff, dropout) for _ in range(layers))
         self.norm = nn.LayerNorm(d)
         self.dim, self.pooled_dim = d, 2 * d
+        # a constant, not torch.eye at run time: TFLite runtimes lack the IOTA op that would need
+        self.register_buffer("eye", torch.eye(max_len + 1), persistent=False)
 
     def tokens(self, x):
         """(tokens (B, 1 + T/2, d) with CLS first, CLS attention rollout spread onto frames (B, T))"""
@@ -175,10 +183,10 @@ class TransformerEncoder(nn.Module):
         for block in self.blocks:
             h, w = block(h)
             # Attention rollout (Abnar & Zuidema 2020): residual-corrected, chained over layers.
-            w = 0.5 * w + 0.5 * torch.eye(t + 1, dtype=w.dtype)
+            w = 0.5 * w + 0.5 * self.eye[:t + 1, :t + 1]
             rollout = w if rollout is None else w @ rollout
         # CLS's attention to each step, spread back onto frames (B, T frames)
-        return self.norm(h), rollout[:, 0, 1:].repeat_interleave(PATCH, dim=1) / PATCH
+        return self.norm(h), frames_of_steps(rollout[:, 0, 1:], PATCH) / PATCH
 
     def sequence(self, x):
         return self.tokens(x)[0][:, 1:]
@@ -270,7 +278,7 @@ class WindowModel(nn.Module):
         a = torch.softmax(self.attend(fused).squeeze(-1), dim=1)   # (B, steps)
         pooled = torch.cat([(a[..., None] * fused).sum(dim=1), fused.mean(dim=1)], dim=-1)
         steps = a.shape[1]
-        return *self.heads(pooled), a.repeat_interleave(x.shape[1] // steps, dim=1) * steps / x.shape[1]
+        return *self.heads(pooled), frames_of_steps(a, x.shape[1] // steps) * steps / x.shape[1]
 
     def config(self) -> dict:
         return {"arch": self.arch, "fusion": self.fusion, "width": self.width, "dropout": self.dropout}

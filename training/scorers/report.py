@@ -211,7 +211,7 @@ def write_markdown(results: dict, meta: dict, out: Path, images: list[str]) -> N
         "",
         *table_disciplines(results),
         "",
-        "## The committed checkpoints alone (best validation loss of the 5 folds), held-out test",
+        "## The committed checkpoints alone (the fold model with the best validation score), held-out test",
         "",
         *table_checkpoints(results),
         "",
