@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = what.add_parser("domain-gap", help="render test-split dance clips, run the real MediaPipe, compare")
     p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     p.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINTS)
-    p.add_argument("--clips", type=int, default=24, help="test clips to render (default 24)")
+    p.add_argument("--clips", type=int, default=30, help="test clips to render (default 30)")
     p.add_argument("--work", type=Path, default=PROJECT_ROOT / ".cache" / "domain_gap", help="rendered videos")
     p.add_argument("--out", type=Path, default=DEFAULT_REPORT)
     p.add_argument("--jobs", type=int, default=2)
@@ -71,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = what.add_parser("all", help="corpus + fit + report + domain-gap, with wall times")
     p.add_argument("--size", default="full", choices=("tiny", "small", "full"))
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--clips", type=int, default=24, help="domain-gap clips (default 24)")
+    p.add_argument("--clips", type=int, default=30, help="domain-gap clips (default 30)")
     p.set_defaults(run=run_all)
 
     p = what.add_parser("import-judges", help="a CSV of judges' marks -> a training corpus folder")

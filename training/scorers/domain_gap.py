@@ -21,14 +21,18 @@ import numpy as np
 from edge.scoring.result import SUBSCORES
 
 
-def choose_clips(entries: list[dict], n: int) -> list[int]:
-    """n test-split dance clips spread over motions and fault levels (deterministic)."""
+def choose_clips(entries: list[dict], n: int, seed: int = 0) -> list[int]:
+    """n test-split dance clips, as many from each motion, drawn at random (seeded) across families
+    and variants, so clean and faulty clips of every grade are in the sample."""
     idx = [i for i, e in enumerate(entries) if e["split"] == "test" and e["discipline"] == "dance"]
-    idx.sort(key=lambda i: (entries[i]["family"], entries[i]["variant"]))
-    if len(idx) <= n:
-        return idx
-    step = len(idx) / n
-    return [idx[int(k * step)] for k in range(n)]
+    motions = sorted({entries[i]["group"] for i in idx})
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for k, motion in enumerate(motions):
+        pool = sorted((i for i in idx if entries[i]["group"] == motion), key=lambda i: entries[i]["id"])
+        take = n // len(motions) + (1 if k < n % len(motions) else 0)
+        chosen += sorted(rng.choice(pool, size=min(take, len(pool)), replace=False).tolist())
+    return chosen
 
 
 def render_and_analyse(args: tuple) -> dict:
@@ -48,6 +52,11 @@ def render_and_analyse(args: tuple) -> dict:
     from training.data.scene import Camera
 
     video = Path(video)
+    cached = video.with_suffix(".features.npz")
+    if cached.exists():                       # analysed before: the same recipe gives the same video
+        with np.load(cached) as c:
+            return {"id": meta["id"], "video": str(video), "pose": c["pose"], "audio": c["audio"],
+                    **{k: c[k].item() for k in ("person_frames", "frames", "render_s", "analyse_s")}}
     start = time.perf_counter()
     if not video.exists():
         cam = meta["camera"]
@@ -66,9 +75,11 @@ def render_and_analyse(args: tuple) -> dict:
     rendered = time.perf_counter()
     analysis = analyze(video, Settings())
     seq = feature_sequence(analysis.pose, analysis.audio, analysis.duration_s)
-    return {"id": meta["id"], "video": str(video), "pose": seq.pose, "audio": seq.audio,
-            "person_frames": int(analysis.pose.person_frames), "frames": int(len(analysis.pose)),
-            "render_s": rendered - start, "analyse_s": time.perf_counter() - rendered}
+    result = {"id": meta["id"], "video": str(video), "pose": seq.pose, "audio": seq.audio,
+              "person_frames": int(analysis.pose.person_frames), "frames": int(len(analysis.pose)),
+              "render_s": rendered - start, "analyse_s": time.perf_counter() - rendered}
+    np.savez(cached, **{k: np.asarray(v) for k, v in result.items() if k not in ("id", "video")})
+    return result
 
 
 def feature_gap(retargeted: np.ndarray, real: np.ndarray) -> dict:
@@ -87,19 +98,11 @@ def feature_gap(retargeted: np.ndarray, real: np.ndarray) -> dict:
             "mean_speed_ratio_real_over_retargeted": float(speed_b.mean() / max(speed_a.mean(), 1e-9))}
 
 
-def measure(corpus: str | Path, checkpoints: str | Path, n_clips: int, work: str | Path, out: str | Path,
-            jobs: int = 2, progress: Callable[[str], None] = print) -> dict:
-    import torch
-
-    torch.set_num_threads(1)
+def analyse_sample(corpus: str | Path, n_clips: int, work: str | Path, jobs: int = 2,
+                   progress: Callable[[str], None] = print):
+    """Render and analyse the sample (cached per clip in `work`); returns the corpus sample and results."""
     from training.data.corpus_store import load_corpus
 
-    from .checkpoint import load_checkpoint
-    from .data import clips_from
-    from .metrics import evaluate
-    from .train import predict
-
-    start = time.perf_counter()
     data = load_corpus(corpus)
     chosen = choose_clips(data.entries, n_clips)
     sample = data.select(lambda e, ids={data.entries[i]["id"] for i in chosen}: e["id"] in ids)
@@ -112,7 +115,21 @@ def measure(corpus: str | Path, checkpoints: str | Path, n_clips: int, work: str
             analysed = pool.map(render_and_analyse, tasks)
     else:
         analysed = [render_and_analyse(t) for t in tasks]
-    by_id = {a["id"]: a for a in analysed}
+    return sample, {a["id"]: a for a in analysed}
+
+
+def measure(corpus: str | Path, checkpoints: str | Path, n_clips: int, work: str | Path, out: str | Path,
+            jobs: int = 2, progress: Callable[[str], None] = print) -> dict:
+    import torch
+
+    torch.set_num_threads(1)
+    from .checkpoint import load_checkpoint
+    from .data import clips_from
+    from .metrics import evaluate
+    from .train import predict
+
+    start = time.perf_counter()
+    sample, by_id = analyse_sample(corpus, n_clips, work, jobs, progress)
 
     retargeted = clips_from(sample)
     real_pose = [by_id[e["id"]]["pose"] for e in sample.entries]
