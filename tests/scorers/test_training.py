@@ -59,3 +59,20 @@ def test_the_same_recipe_renders_the_same_features(tiny_corpus):
         assert np.array_equal(record.sequence.pose.astype(np.float16), tiny_corpus.pose[i])
         assert np.array_equal(record.sequence.audio.astype(np.float16), tiny_corpus.audio[i])
         assert tiny_corpus.entries[i]["labels"]["grade"] == record.labels.grade
+
+
+def test_a_venue_fine_tunes_a_committed_checkpoint(tiny_corpus_dir, tmp_path):
+    from training.scorers.checkpoint import load_checkpoint, save_checkpoint
+    from training.scorers.experiment import run_job
+    from training.scorers.models import WindowModel
+
+    torch.manual_seed(0)
+    start = save_checkpoint(WindowModel("gru", "early", width=16).eval(), tmp_path / "gru.pt")
+    fold = int(split_of("dance_a", "dance")[-1])
+    result = run_job(("gru", fold, (str(tiny_corpus_dir),), str(tmp_path / "run"),
+                      {"init": str(tmp_path), "max_epochs": 2}))
+    assert result["init"] == str(tmp_path) and result["config"]["width"] == 16 and result["training"]["epochs"] == 2
+    tuned, data = load_checkpoint(tmp_path / "run" / "jobs" / "gru" / f"fold{fold}.pt")
+    before, _ = load_checkpoint(start)
+    changed = [k for k, v in tuned.state_dict().items() if not torch.equal(v, before.state_dict()[k])]
+    assert changed and data["trained"]["epochs"] == 2
