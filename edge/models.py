@@ -60,3 +60,17 @@ def verify_model(path: str | Path, manifest_path: Path = MANIFEST) -> dict[str, 
             f"{path}: sha256 {actual[:12]}… does not match the manifest's {entry['sha256'][:12]}…; refusing to load it"
         )
     return entry
+
+
+def onnx_session(path: str | Path):
+    """An ONNX Runtime session on one CPU thread: the box's models are small enough that extra
+    threads cost more in hand-off than they save, and the other core runs pose estimation."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for unreadable graphs
+        raise ModelError(f"{path}: ONNX Runtime cannot load it ({exc.__class__.__name__}: {exc})") from None

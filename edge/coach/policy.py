@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from ..errors import ModelError
-from ..models import MANIFEST, verify_model
+from ..models import MANIFEST, onnx_session, verify_model
 from .observation import ACTIONS, OBS_DIM, OBSERVATION_VERSION
 
 
@@ -28,13 +27,7 @@ class CoachPolicy:
         if trained.get("window") != window:
             raise ModelError(f"{self.path}: trained with window W={trained.get('window')}, config coach.window is "
                              f"{window}; set coach.window to {trained.get('window')} or retrain")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1   # a 13→64→64→4 MLP: threads cost more than they save
-        options.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
-            raise ModelError(f"{self.path}: onnxruntime cannot load it ({exc})") from None
+        self.session = onnx_session(self.path)
         self.input_name = self.session.get_inputs()[0].name
 
     @property

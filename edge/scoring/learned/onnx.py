@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import ModelError
+from ...models import onnx_session
 from .base import WindowScorer
 
 MAX_BATCH = 256
@@ -22,15 +22,7 @@ class OnnxScorer(WindowScorer):
 
     def __init__(self, path: Path):
         super().__init__(path)
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:     # onnxruntime raises its own exception types for unreadable graphs
-            raise ModelError(f"{self.path}: ONNX Runtime cannot load it ({exc.__class__.__name__}: {exc})") from None
+        self.session = onnx_session(self.path)
         self.input = self.session.get_inputs()[0].name
         self.outputs = [o.name for o in self.session.get_outputs()]
 
