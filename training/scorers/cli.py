@@ -57,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_REPORT)
     p.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINTS,
                    help="where the best fold model of each key is copied (default models/checkpoints)")
+    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="the corpus, for its generation time")
     p.set_defaults(run=_exit_code(run_report))
 
     p = what.add_parser("domain-gap", help="render test-split dance clips, run the real MediaPipe, compare")
@@ -67,6 +68,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_REPORT)
     p.add_argument("--jobs", type=int, default=2)
     p.set_defaults(run=_exit_code(run_domain_gap))
+
+    p = what.add_parser("observability", help="how visible each fault is in the features (simple statistics)")
+    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    p.add_argument("--out", type=Path, default=DEFAULT_REPORT)
+    p.set_defaults(run=_exit_code(run_observability))
 
     p = what.add_parser("all", help="corpus + fit + report + domain-gap, with wall times")
     p.add_argument("--size", default="full", choices=("tiny", "small", "full"))
@@ -166,7 +172,7 @@ def run_report(args) -> dict:
     _require()
     from .report import write_reports
 
-    results = write_reports(args.run_dir, args.out, args.checkpoints)
+    results = write_reports(args.run_dir, args.out, args.checkpoints, args.corpus)
     print(f"wrote {args.out / 'results.json'}, {args.out / 'README.md'} and {len(results)} checkpoints in {args.checkpoints}")
     return results
 
@@ -181,6 +187,15 @@ def run_domain_gap(args) -> dict:
     return result
 
 
+def run_observability(args) -> dict:
+    _require()
+    from .observability import measure
+
+    result = measure(args.corpus, args.out)
+    print(f"wrote {args.out / 'observability.md'} ({len(result)} faults)")
+    return result
+
+
 def run_all(args) -> int:
     start = time.perf_counter()
     corpus = PROJECT_ROOT / ".cache" / "corpus" / args.size
@@ -191,7 +206,7 @@ def run_all(args) -> int:
     run_fit(argparse.Namespace(corpus=[corpus], run_dir=run, models="all", folds=5, jobs=args.jobs, max_epochs=None,
                                width=None, init=None))
     t2 = time.perf_counter()
-    run_report(argparse.Namespace(run_dir=run, out=DEFAULT_REPORT, checkpoints=DEFAULT_CHECKPOINTS))
+    run_report(argparse.Namespace(run_dir=run, out=DEFAULT_REPORT, checkpoints=DEFAULT_CHECKPOINTS, corpus=corpus))
     t3 = time.perf_counter()
     run_domain_gap(argparse.Namespace(corpus=corpus, checkpoints=DEFAULT_CHECKPOINTS, clips=args.clips,
                                       work=PROJECT_ROOT / ".cache" / "domain_gap", out=DEFAULT_REPORT, jobs=args.jobs))

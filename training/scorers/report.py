@@ -159,13 +159,18 @@ def plots(results: dict, out: Path) -> list[str]:
     return made
 
 
-def write_reports(run: str | Path, out: str | Path, checkpoints: str | Path | None) -> dict:
+def write_reports(run: str | Path, out: str | Path, checkpoints: str | Path | None,
+                  corpus: str | Path | None = None) -> dict:
     run, out = Path(run), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results = aggregate(run, ALL_KEYS, checkpoints)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     timing = json.loads((run / "timing.json").read_text()) if (run / "timing.json").exists() else []
-    meta = {"run": str(run), "fit_runs": timing, "command_fit": COMMAND_FIT, "command_report": COMMAND_REPORT,
+    corpus_timing = {}
+    if corpus is not None and (Path(corpus) / "timing.json").exists():
+        corpus_timing = json.loads((Path(corpus) / "timing.json").read_text())
+    meta = {"run": str(run), "fit_runs": timing, "corpus": corpus_timing,
+            "command_fit": COMMAND_FIT, "command_report": COMMAND_REPORT,
             "training_cpu_s_total": round(sum(sum(r["training"]["cpu_s"]) for r in results.values()), 1),
             "training_wall_s_sum_over_jobs": round(sum(sum(r["training"]["wall_time_s"]) for r in results.values()), 1)}
     (out / "run.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -188,8 +193,13 @@ def write_markdown(results: dict, meta: dict, out: Path, images: list[str]) -> N
         "perfscore train scorers domain-gap   # domain_gap.md: real MediaPipe on rendered videos",
         "```",
         "",
-        f"Training: {meta['training_cpu_s_total'] / 3600:.1f} CPU-hours over all fold jobs "
-        f"({meta['training_wall_s_sum_over_jobs'] / 3600:.1f} h of job wall time, run two at a time on a shared 2-core machine).",
+        "Wall times on the shared 2-core machine (other jobs running, load average 2–7):",
+        "",
+        *([f"- corpus: {meta['corpus']['clips']} clips in {meta['corpus']['wall_time_s'] / 60:.0f} min "
+           f"({meta['corpus']['worker_cpu_s'] / 60:.0f} CPU-min, {meta['corpus']['jobs']} workers)"] if meta["corpus"] else []),
+        *[f"- `{r.get('command', 'fit')}`: {r['jobs_run']} fold models in {r['wall_time_s'] / 60:.0f} min" for r in meta["fit_runs"]],
+        f"- all fold jobs together: {meta['training_cpu_s_total'] / 3600:.1f} CPU-hours "
+        f"({meta['training_wall_s_sum_over_jobs'] / 3600:.1f} h of job wall time, two jobs at a time)",
         "",
         "## Held-out test split (pieces and motions no model saw), mean ± std over the 5 fold models",
         "",
@@ -217,7 +227,9 @@ def write_markdown(results: dict, meta: dict, out: Path, images: list[str]) -> N
         "",
     ]
     if domain.exists():
-        lines += ["## Domain gap: retargeted mocap vs real MediaPipe", "", f"See [domain_gap.md](domain_gap.md).", ""]
+        lines += ["## Domain gap: retargeted mocap vs real MediaPipe", "", "See [domain_gap.md](domain_gap.md).", ""]
+    if (out / "observability.md").exists():
+        lines += ["## How visible each fault is in the features", "", "See [observability.md](observability.md).", ""]
     for image in images:
         lines.append(f"![{image}]({image})")
     (out / "README.md").write_text("\n".join(lines) + "\n")
