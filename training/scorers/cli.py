@@ -155,7 +155,12 @@ def run_fit(args) -> dict:
         bar.update(1)
         bar.set_postfix_str(f"{result['key']} fold {result['fold']}: test acc {result['test']['accuracy']:.2f}")
 
-    timing = run_cv([str(c) for c in args.corpus], args.run_dir, keys, range(args.folds), args.jobs, overrides, done)
+    def planned(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    timing = run_cv([str(c) for c in args.corpus], args.run_dir, keys, range(args.folds), args.jobs, overrides, done,
+                    planned)
     bar.close()
     runs = Path(args.run_dir)
     runs.mkdir(parents=True, exist_ok=True)

@@ -179,7 +179,9 @@ def write_markdown(result: dict, path: Path) -> None:
         "# Domain gap: retargeted mocap vs the real MediaPipe",
         "",
         f"`{result['command']}` — {len(clips)} held-out test dance clips rebuilt with pixels (640×480, H.264 + AAC),",
-        f"analysed by the box's own pipeline; wall time {result['wall_time_s'] / 60:.1f} min.",
+        f"analysed by the box's own pipeline. Rendering took {sum(c['render_s'] for c in clips) / 60:.1f} min and the "
+        f"analysis {sum(c['analyse_s'] for c in clips) / 60:.1f} min in all (kept beside each video and reused on rerun; "
+        f"this run: {result['wall_time_s'] / 60:.1f} min).",
         "",
         "## Features",
         "",

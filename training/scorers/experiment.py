@@ -93,11 +93,14 @@ def _headline(m: dict | None) -> dict:
 
 
 def run_all(folders: list[str], out: str | Path, keys=ALL_KEYS, folds=range(N_FOLDS), jobs: int = 1,
-            overrides: dict | None = None, progress: Callable[[dict], None] | None = None) -> dict:
+            overrides: dict | None = None, progress: Callable[[dict], None] | None = None,
+            planned: Callable[[int], None] | None = None) -> dict:
     out = Path(out)
     # fold-major order: an interrupted run still has every model on the first folds
     todo = [(k, f, tuple(str(x) for x in folders), str(out), overrides or {}) for f in folds for k in keys
             if not (out / "jobs" / k / f"fold{f}.json").exists()]
+    if planned:
+        planned(len(todo))          # a resumed run only trains what is missing
     start = time.perf_counter()
     if jobs <= 1:
         results = map(run_job, todo)
