@@ -25,7 +25,9 @@ def _default_store() -> Path:
 
 
 class CoachConfig(StrictModel):
-    store_path: ConfigPath = Field(default_factory=_default_store)
-    policy_path: ConfigPath = MODELS_DIR / "coach_policy.onnx"
+    store_path: ConfigPath = Field(default_factory=_default_store,
+                                   description="SQLite file of performers' assessments (pseudonymous ids); kept across restarts.")
+    policy_path: ConfigPath = Field(MODELS_DIR / "coach_policy.onnx",
+                                    description="ONNX Q-network; must be listed in models/manifest.json with its sha256.")
     window: int = Field(3, ge=2, le=20, description="Assessments in the moving average, LP and forecast.")
     theta: float = Field(0.75, gt=0, le=1, description="Skill match needed to take a curriculum module.")
