@@ -27,9 +27,12 @@ def _records(out: Path) -> dict[str, tuple[int, int, str]]:
 
 
 def _start(*args, out: Path) -> subprocess.Popen:
-    # A session of its own, so a "Ctrl-C" can go to the whole process group as a terminal sends it.
+    # A session of its own, so a "Ctrl-C" can go to the whole process group as a terminal sends it; and
+    # SIGINT's default action, as in a terminal: a test run started in the background (`pytest &`,
+    # nohup) would otherwise hand down an ignored SIGINT, and Python installs no Ctrl-C handler then.
     return subprocess.Popen(screen_command(*args, "--out", out), cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_records(proc: subprocess.Popen, out: Path, n: int, timeout: float = 300) -> None:
