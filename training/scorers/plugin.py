@@ -13,13 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from edge.features.sequence import FeatureSequence
 from edge.models import sha256_of
 from edge.scoring.learned import LearnedScorer
-from edge.scoring.learned.assemble import assemble
 from edge.scoring.learned.explain import spread_windows, summarize
-from edge.scoring.learned.windows import frames_of, stack_windows, window_starts
-from edge.scoring.result import Discipline, ModelInfo, ScoreResult
+from edge.scoring.result import ModelInfo
 
 from .checkpoint import load_checkpoint
 from .explain import baseline_for, integrated_gradients, target_weights
@@ -42,14 +39,6 @@ class TorchScorer(LearnedScorer):
         scores, logits = self.model(torch.from_numpy(windows))
         attention = self.model.last_attention
         return scores.numpy(), logits.numpy(), None if attention is None else attention.numpy()
-
-    def score(self, sequence: FeatureSequence, discipline: Discipline) -> ScoreResult:
-        frames = frames_of(sequence, discipline)
-        starts = window_starts(len(frames))
-        windows = stack_windows(frames, starts)
-        scores, logits, attention = self.run(windows)
-        explanation = self.explain(windows, starts, frames, discipline, attention)
-        return assemble(scores, logits, starts / 30.0, len(frames) / 30.0, discipline, self.info, explanation)
 
     def explain(self, windows, starts, frames, discipline, attention) -> dict:
         weights = target_weights(discipline)

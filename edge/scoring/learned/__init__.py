@@ -12,22 +12,46 @@ from abc import ABC, abstractmethod
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import numpy as np
+
+from ...config.scoring import ScoringConfig
 from ...errors import ModelError
-from ...features.sequence import FeatureSequence
-from ..result import Discipline, ScoreResult
+from ...features.sequence import FRAME_RATE, FeatureSequence
+from ..result import Discipline, ModelInfo, ScoreResult
 
 
 class LearnedScorer(ABC):
-    """A model that maps a feature sequence to sub-scores, overall, grade and an explanation."""
+    """A model that maps 2-s windows of the feature sequence to sub-scores and grade logits; a plugin
+    says how to load and run it and how to explain a prediction, the windowing and the result are shared."""
 
     suffixes: tuple[str, ...] = ()
+    info: ModelInfo
+    scoring: ScoringConfig = ScoringConfig()     # grade bands and the overall's weights
 
     @abstractmethod
     def __init__(self, path: Path): ...
 
     @abstractmethod
+    def run(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(N, 60, 72) float32 → scores (N, 5), grade logits (N, 5), attention (N, 60) or None."""
+
+    @abstractmethod
+    def explain(self, windows: np.ndarray, starts: np.ndarray, frames: np.ndarray, discipline: Discipline,
+                attention: np.ndarray | None) -> dict | None:
+        """Saliency of the prediction over seconds, limbs and audio features."""
+
     def score(self, sequence: FeatureSequence, discipline: Discipline) -> ScoreResult:
-        """Score a whole performance (the plugin windows it as its model needs)."""
+        """Score a whole performance: windows every second, the result is their mean."""
+        from .assemble import assemble
+        from .windows import frames_of, stack_windows, window_starts
+
+        frames = frames_of(sequence, discipline)
+        starts = window_starts(len(frames))
+        windows = stack_windows(frames, starts)
+        scores, logits, attention = self.run(windows)
+        explanation = self.explain(windows, starts, frames, discipline, attention)
+        return assemble(scores, logits, starts / FRAME_RATE, len(frames) / FRAME_RATE, discipline, self.info,
+                        explanation, self.scoring)
 
 
 def _plugins() -> dict[str, type[LearnedScorer] | str]:

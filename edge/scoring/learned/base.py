@@ -1,7 +1,8 @@
 """What the box's learned-scorer plugins share: windowing, the result, and gradient-free explanations.
 
-A plugin only says how to run a batch of windows (`run`); scoring a performance, assembling the
-ScoreResult and explaining it are the same for ONNX Runtime and LiteRT. Explanations on the box
+Scoring a performance window by window and assembling the ScoreResult is LearnedScorer.score, shared
+by every plugin; what ONNX Runtime and LiteRT also share is checked here: the manifest's `scorer` entry
+and the explanation. Explanations on the box
 use occlusion (no gradients there): each limb, audio group and second is replaced by the
 training corpus's mean and the change of the predicted overall is its saliency; models that
 output attention (Transformers, hybrid fusion) give the seconds from their attention instead.
@@ -9,20 +10,17 @@ output attention (Transformers, hybrid fusion) give the seconds from their atten
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from pathlib import Path
 
 import numpy as np
 
-from ...config.scoring import ScoringConfig
 from ...errors import ModelError
-from ...features.sequence import FRAME_RATE, POSE_DIM, FeatureSequence
+from ...features.sequence import POSE_DIM
 from ...models import MANIFEST, verify_model
-from ..result import SUBSCORES, Discipline, ModelInfo, ScoreResult
+from ..result import SUBSCORES, Discipline, ModelInfo
 from . import LearnedScorer
-from .assemble import assemble
 from .explain import occlusion, spread_windows, summarize
-from .windows import LAYOUT_VERSION, N_FEATURES, WINDOW_FRAMES, frames_of, stack_windows, window_starts
+from .windows import LAYOUT_VERSION, N_FEATURES, WINDOW_FRAMES
 
 PRESENT = POSE_DIM - 1
 
@@ -50,20 +48,6 @@ class WindowScorer(LearnedScorer):
             raise ModelError(f"{self.path}: manifest baseline has {self.baseline.shape} values, expected {N_FEATURES}")
         self.info = ModelInfo(spec["key"], spec["version"], self.backend, entry.get("precision", "fp32"),
                               entry["sha256"])
-        self.scoring = ScoringConfig()
-
-    @abstractmethod
-    def run(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """(N, 60, 72) float32 → scores (N, 5), grade logits (N, 5), attention (N, 60) or None."""
-
-    def score(self, sequence: FeatureSequence, discipline: Discipline) -> ScoreResult:
-        frames = frames_of(sequence, discipline)
-        starts = window_starts(len(frames))
-        windows = stack_windows(frames, starts)
-        scores, logits, attention = self.run(windows)
-        explanation = self.explain(windows, starts, frames, discipline, attention)
-        return assemble(scores, logits, starts / FRAME_RATE, len(frames) / FRAME_RATE, discipline, self.info,
-                        explanation, self.scoring)
 
     def _overall_of(self, discipline: Discipline):
         w = np.array([0.0 if (n == "sync" and discipline != "dance") else getattr(self.scoring.weights, n)
