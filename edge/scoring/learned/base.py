@@ -1,11 +1,9 @@
-"""What the box's learned-scorer plugins share: windowing, the result, and gradient-free explanations.
+"""What the box's learned-scorer plugins (ONNX Runtime, LiteRT) share: the manifest check and
+gradient-free explanations. Scoring a performance window by window is LearnedScorer.score.
 
-Scoring a performance window by window and assembling the ScoreResult is LearnedScorer.score, shared
-by every plugin; what ONNX Runtime and LiteRT also share is checked here: the manifest's `scorer` entry
-and the explanation. Explanations on the box
-use occlusion (no gradients there): each limb, audio group and second is replaced by the
-training corpus's mean and the change of the predicted overall is its saliency; models that
-output attention (Transformers, hybrid fusion) give the seconds from their attention instead.
+Explanations on the box use occlusion (no gradients there): each limb, audio group and second is
+replaced by the training corpus's mean and the change of the predicted overall is its saliency;
+models that output attention (Transformers, hybrid fusion) give the seconds from their attention instead.
 """
 
 from __future__ import annotations
