@@ -36,16 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def load_q_network(checkpoint: Path):
-    import torch
-
     from training.coach.dqn import QNetwork
+    from training.torch_files import load_torch_file
 
-    try:
-        data = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    except FileNotFoundError:
-        raise PerfscoreError(f"{checkpoint}: checkpoint not found (run `perfscore train coach` first)") from None
-    except Exception as exc:  # torch raises many kinds for a file that is not a checkpoint
-        raise PerfscoreError(f"{checkpoint}: not a readable torch checkpoint ({exc.__class__.__name__})") from None
+    data = load_torch_file(checkpoint, missing_hint=" (run `perfscore train coach` first)")
     missing = {"state_dict", "obs_dim", "n_actions", "hidden", "observation_version", "window"} - set(data)
     if missing:
         raise PerfscoreError(f"{checkpoint}: not a coach DQN checkpoint (missing {', '.join(sorted(missing))})")

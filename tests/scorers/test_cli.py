@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+from edge import PROJECT_ROOT
+
 
 def test_the_commands_register_without_torch_and_show_help():
     code = ("import sys, argparse, training.cli, export.cli;"
@@ -21,3 +23,13 @@ def test_unknown_model_keys_are_refused_by_name():
     done = subprocess.run([sys.executable, "-m", "edge.cli.main", "train", "scorers", "fit", "--models", "gru,rnn",
                            "--corpus", "/nonexistent"], capture_output=True, text=True)
     assert done.returncode != 0 and "unknown key(s) rnn" in done.stderr
+
+
+def test_a_file_that_is_not_a_checkpoint_is_named_with_the_reason(tmp_path):
+    fake = tmp_path / "gru.pt"
+    fake.write_text("not a checkpoint\n")
+    sample = PROJECT_ROOT / "samples" / "music_violin.wav"
+    done = subprocess.run([sys.executable, "-m", "edge.cli.main", "analyze", str(sample), "--model", str(fake)],
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"{fake}: not a readable torch checkpoint" in done.stderr

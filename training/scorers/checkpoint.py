@@ -15,6 +15,7 @@ from edge.errors import ModelError
 from edge.scoring.learned.windows import HOP_FRAMES, LAYOUT_VERSION, WINDOW_FRAMES
 from edge.scoring.result import GRADES, SUBSCORES
 from training.data.labels import RUBRIC_VERSION
+from training.torch_files import load_torch_file
 
 from .models import WindowModel, model_key
 
@@ -38,12 +39,7 @@ def save_checkpoint(model: WindowModel, path: str | Path, *, trained: dict | Non
 
 def load_checkpoint(path: str | Path) -> tuple[WindowModel, dict]:
     path = Path(path)
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=False)
-    except FileNotFoundError:
-        raise ModelError(f"{path}: checkpoint not found") from None
-    except Exception as exc:      # torch raises many kinds for a file that is not a checkpoint
-        raise ModelError(f"{path}: not a readable torch checkpoint ({exc.__class__.__name__})") from None
+    data = load_torch_file(path)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelError(f"{path}: not a perfscore scorer checkpoint (expected format {FORMAT})")
     if data["layout"] != LAYOUT_VERSION or data["window_frames"] != WINDOW_FRAMES:
