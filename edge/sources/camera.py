@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import MediaError
 from .base import Item, Source, SourceInfo, VideoFrame
-from .device import CaptureClock, ReleaseGuard, redact
+from .device import CaptureClock, ReleaseGuard, SharedClockDevice, redact
 
 URL_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 _DEVICE_STAMP_MAX_AGE_S = 1.0   # a V4L2 buffer timestamp older than this is not on our clock
@@ -66,7 +66,7 @@ def _quiet_opencv():
         cv2.utils.logging.setLogLevel(level)
 
 
-class CameraSource(Source):
+class CameraSource(SharedClockDevice, Source):
     def __init__(self, device: int | str = 0, *, width: int | None = None, height: int | None = None,
                  fps: float | None = None, max_width: int | None = None,
                  timestamps: Literal["clock", "stream"] = "clock", origin: float | None = None,
@@ -94,15 +94,6 @@ class CameraSource(Source):
             self.info.warnings.append(f"asked for {width}×{height}, the camera gives {got_w}×{got_h}")
         if self.max_width and got_w and got_w > self.max_width:
             self.info.width, self.info.height = self.max_width, self._scaled_height(got_w, got_h)
-
-    # The combiner sets one origin on every device of a session before capture starts.
-    @property
-    def origin(self) -> float | None:
-        return self._clock.origin
-
-    @origin.setter
-    def origin(self, value: float | None) -> None:
-        self._clock.origin = value
 
     def _open(self, timeout_s: float) -> cv2.VideoCapture:
         device = self.device

@@ -31,6 +31,21 @@ class CaptureClock:
         return now - self.origin
 
 
+class SharedClockDevice:
+    """A live device stamped by a CaptureClock: `origin` is what a combiner sets on every device of a
+    session before capture starts, so their timestamps land on one timeline."""
+
+    _clock: CaptureClock
+
+    @property
+    def origin(self) -> float | None:
+        return self._clock.origin
+
+    @origin.setter
+    def origin(self, value: float | None) -> None:
+        self._clock.origin = value
+
+
 class ReleaseGuard:
     """Releases a device handle only when no read is in progress.
 

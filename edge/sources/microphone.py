@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import MediaError
 from ..native_stderr import native_stderr_to_log
 from .base import AudioChunk, Item, Source, SourceInfo
-from .device import CaptureClock, ReleaseGuard
+from .device import CaptureClock, ReleaseGuard, SharedClockDevice
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def find_input_device(pa, device: int | str | None) -> dict:
     raise MediaError(f"microphone '{device}'", f"no input device name contains '{device}'; {_listing(devices)}")
 
 
-class MicrophoneSource(Source):
+class MicrophoneSource(SharedClockDevice, Source):
     def __init__(self, device: int | str | None = None, *, sample_rate: int = 44100, chunk_frames: int = 1024,
                  output_rate: int | None = None, origin: float | None = None):
         pyaudio = _import_pyaudio()
@@ -96,14 +96,6 @@ class MicrophoneSource(Source):
                            if self.output_rate != sample_rate else None)
         self.lost_sample_gaps = 0
         self.info = SourceInfo(name=self.name, has_video=False, has_audio=True, sample_rate=self.output_rate)
-
-    @property
-    def origin(self) -> float | None:
-        return self._clock.origin
-
-    @origin.setter
-    def origin(self, value: float | None) -> None:
-        self._clock.origin = value
 
     def _open(self, pyaudio, device: dict):
         """Mono if the device allows it, else its first two channels (mixed down later)."""
