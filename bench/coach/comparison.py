@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import write_result  # noqa: E402
 from training.coach.experiment import ALL_METHODS, run_comparison  # noqa: E402
 
 TARGET_S = 30 * 60
@@ -64,9 +65,7 @@ def main() -> int:
                                 for m in ALL_METHODS if "cpu_time_per_seed_s" in results[m]},
         "note": "other engineers share the 2 cores; the load averages show how much",
     }
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
+    write_result(record, args.results)
     return 0
 
 

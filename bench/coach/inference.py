@@ -25,6 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import summarise, write_result  # noqa: E402
 from edge.coach.observation import OBS_DIM  # noqa: E402
 from edge.coach.policy import CoachPolicy  # noqa: E402
 from edge.coach.recommend import recommend  # noqa: E402
@@ -34,11 +35,6 @@ from edge.models import MANIFEST  # noqa: E402
 
 TARGET_MS = 1.0
 
-
-def summarise(seconds: list[float]) -> dict:
-    ms = np.asarray(seconds) * 1e3
-    return {"n": len(ms), "median_ms": round(float(np.median(ms)), 4), "p90_ms": round(float(np.percentile(ms, 90)), 4),
-            "p99_ms": round(float(np.percentile(ms, 99)), 4), "mean_ms": round(float(ms.mean()), 4)}
 
 
 def timed(fn, n: int, warmup: int = 50) -> list[float]:
@@ -100,9 +96,7 @@ def main() -> int:
         "load_average": os.getloadavg(),
         "note": "x86 dev box shared with other engineers; a Raspberry Pi 4 core is several times slower",
     }
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
+    write_result(record, args.results)
     return 0
 
 

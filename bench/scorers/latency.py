@@ -23,17 +23,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import summarise, write_result  # noqa: E402
 from edge.features.sequence import FeatureSequence  # noqa: E402
 from edge.models import MANIFEST, load_manifest  # noqa: E402
 from edge.scoring.learned import load_scorer  # noqa: E402
 
 TARGET_MS = 5.0
 
-
-def summarise(seconds: list[float]) -> dict:
-    ms = np.asarray(seconds) * 1e3
-    return {"n": len(ms), "median_ms": round(float(np.median(ms)), 4), "p90_ms": round(float(np.percentile(ms, 90)), 4),
-            "min_ms": round(float(ms.min()), 4)}
 
 
 def performance(seconds: float = 30.0, seed: int = 0) -> FeatureSequence:
