@@ -69,3 +69,20 @@ def test_unreadable_recordings_are_reported_not_fatal(tmp_path):
                    f"empty.wav,a,50,,50,50,50,50\n{SAMPLES / 'music_violin.wav'},a,60,,60,60,60,60\n")
     summary = import_judges(csv, tmp_path / "venue")
     assert summary["imported"] == 1 and summary["failed"][0]["path"].endswith("empty.wav")
+
+
+def test_a_sync_mark_on_music_does_not_reach_its_overall():
+    from training.data.judges import Marks, labels_of
+
+    marks = Marks(Path("take.wav"), "take", ["alice"],
+                  {"rhythm": [80.0], "sync": [0.0], "technique": [80.0], "expression": [80.0], "interpretation": [80.0]})
+    music, dance = labels_of(marks, "music"), labels_of(marks, "dance")
+    assert math.isnan(music.subscores["sync"]) and music.overall == pytest.approx(80.0)
+    assert dance.subscores["sync"] == 0.0 and dance.overall < 80.0
+
+
+def test_a_mark_left_empty_is_left_out_of_the_overall_it_is_judged_against():
+    from training.scorers.metrics import predicted_overall
+
+    marks = np.array([[80, np.nan, np.nan, 80, 80]], np.float32)     # sync and technique left empty
+    assert predicted_overall(marks, ["dance"])[0] == pytest.approx(80.0)

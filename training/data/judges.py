@@ -92,8 +92,12 @@ def read_marks(csv_path: str | Path) -> list[Marks]:
     return list(by_path.values())
 
 
-def labels_of(m: Marks):
+def labels_of(m: Marks, discipline: str):
+    """The judges' mean marks; music has no sync, so a sync mark on a music entry is dropped before an
+    overall is derived from the sub-scores."""
     means = {n: (float(np.mean(m.marks[n])) if m.marks.get(n) else None) for n in SUBSCORES}
+    if discipline != "dance":
+        means["sync"] = None
     overall = float(np.mean(m.marks["overall"])) if m.marks.get("overall") else None
     return label_from_marks(means, overall)
 
@@ -131,12 +135,10 @@ def import_judges(csv_path: str | Path, out: str | Path, *, discipline: str | No
         except PerfscoreError as exc:
             failed.append({"path": str(m.path), "error": str(exc)})
             continue
-        labels = labels_of(m)
-        if kind != "dance":
-            labels.subscores["sync"] = float("nan")
+        labels = labels_of(m, kind)
         sequence = feature_sequence(analysis.pose, analysis.audio, analysis.duration_s)
         meta = {"source_path": str(m.path), "judges": m.judges,
-                "marks": {k: v for k, v in m.marks.items()}, "duration_s": analysis.duration_s}
+                "marks": dict(m.marks), "duration_s": analysis.duration_s}
         records.append(Record(f"judged-{i:05d}-{m.path.stem}", kind, m.group, m.group, i, sequence, labels, {}, meta))
         splits.append(split_for(m.group))
     if progress:

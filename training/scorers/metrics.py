@@ -25,10 +25,11 @@ PAIR_MARGIN = 1.0
 
 
 def predicted_overall(scores: np.ndarray, disciplines: list[str], weights: WeightsConfig = WeightsConfig()) -> np.ndarray:
-    """overall from predicted sub-scores, as the result contract computes it (sync only for dance)."""
+    """overall from sub-scores, as the result contract computes it (sync only for dance; a NaN is a mark
+    a judge left empty, left out of the weighted mean rather than counted as 0)."""
     out = []
     for row, d in zip(np.clip(scores, 0, 100), disciplines):
-        subs = {n: float(v) for n, v in zip(SUBSCORES, row)}
+        subs = {n: None if np.isnan(v) else float(v) for n, v in zip(SUBSCORES, row)}
         if d != "dance":
             subs["sync"] = None
         out.append(overall_score(subs, weights))
@@ -86,7 +87,7 @@ def evaluate(entries: list[dict], targets: np.ndarray, grades: np.ndarray, score
     disciplines = [e["discipline"] for e in entries]
     pred_overall = predicted_overall(scores, disciplines)
     if true_overall is None:
-        true_overall = predicted_overall(np.nan_to_num(targets, nan=0.0), disciplines)
+        true_overall = predicted_overall(targets, disciplines)
     head = grade_metrics(grades, logits.argmax(1))
     from_overall = grade_metrics(grades, np.array([_band(v) for v in pred_overall]))
     per_discipline = {}
