@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -68,11 +69,20 @@ def score(analysis: Analysis, settings: Settings, *, discipline: Discipline | No
     learned = None
     if model is not None:
         from ..features.sequence import feature_sequence
-        from .learned import load_scorer
 
-        scorer = load_scorer(model)
-        learned = scorer.score(feature_sequence(analysis.pose, analysis.audio, analysis.duration_s), discipline)
+        path = Path(model).resolve()
+        version = path.stat().st_mtime_ns if path.is_file() else None     # a re-exported file is loaded again
+        learned = _loaded_scorer(path, version).score(
+            feature_sequence(analysis.pose, analysis.audio, analysis.duration_s), discipline, settings.scoring)
     return Scored(analysis.path, analysis, rubric, learned)
+
+
+@lru_cache(maxsize=2)
+def _loaded_scorer(path: Path, version: int | None):
+    """A screening worker scores many entries with one model: load it (ONNX session, interpreter) once."""
+    from .learned import load_scorer
+
+    return load_scorer(path)
 
 
 def score_file(path: str | Path, settings: Settings, *, discipline: Discipline | None = None,

@@ -79,6 +79,13 @@ def overall_score(subscores: dict[str, SubScore | float | None], weights: Weight
     return total / weight_sum if weight_sum > 0 else None
 
 
+def overall_weights(discipline: Discipline, weights: WeightsConfig) -> list[float]:
+    """The weights `overall_score` gives the sub-scores of a performance whose every sub-score applies
+    (sync only to dance), renormalised to sum to 1: the overall is then a dot product."""
+    w = [0.0 if (n == "sync" and discipline != "dance") else getattr(weights, n) for n in SUBSCORES]
+    return [x / sum(w) for x in w]
+
+
 def grade_of(overall: float | None, grades: GradesConfig) -> str | None:
     if overall is None:
         return None

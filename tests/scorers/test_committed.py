@@ -37,8 +37,8 @@ def test_the_report_has_every_model_in_the_papers_layout():
     assert (PROJECT_ROOT / "reports" / "scorers" / "domain_gap.md").exists()
 
 
-def _learned(media, model):
-    done = subprocess.run([sys.executable, "-m", "edge.cli.main", "analyze", str(media), "--model", str(model),
+def _learned(media, model, *config):
+    done = subprocess.run([sys.executable, "-m", "edge.cli.main", *config, "analyze", str(media), "--model", str(model),
                            "--json"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)["learned"]
@@ -67,3 +67,11 @@ def test_the_box_model_and_its_checkpoint_agree_on_a_real_recording(on_beat):
 def test_audio_250ms_late_lowers_the_learned_sync(on_beat):
     shifted = _learned(SAMPLES / "dance_shifted_250ms.mp4", MODELS_DIR / "scorer_gru.onnx")
     assert on_beat["subscores"]["sync"]["value"] > shifted["subscores"]["sync"]["value"] + 10
+
+
+def test_the_learned_overall_follows_the_boxes_configured_weights(on_beat, tmp_path):
+    config = tmp_path / "box.yaml"
+    config.write_text("scoring:\n  weights: {rhythm: 0, sync: 0, technique: 0, expression: 1, interpretation: 0}\n")
+    only_expression = _learned(SAMPLES / "dance_on_beat.mp4", MODELS_DIR / "scorer_gru.onnx", "--config", str(config))
+    assert only_expression["overall"] == pytest.approx(only_expression["subscores"]["expression"]["value"], abs=0.01)
+    assert only_expression["overall"] != pytest.approx(on_beat["overall"], abs=0.5)

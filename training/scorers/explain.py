@@ -18,7 +18,7 @@ import torch
 
 from edge.config.scoring import WeightsConfig
 from edge.features.sequence import POSE_DIM
-from edge.scoring.result import SUBSCORES
+from edge.scoring.result import SUBSCORES, overall_weights
 
 from .models import PRESENT, WindowModel
 
@@ -27,8 +27,7 @@ def target_weights(discipline: str, target: str = "overall", weights: WeightsCon
     """Weights over the 5 score outputs whose weighted sum is the explained quantity."""
     if target != "overall":
         return np.array([1.0 if n == target else 0.0 for n in SUBSCORES])
-    w = np.array([0.0 if (n == "sync" and discipline != "dance") else getattr(weights, n) for n in SUBSCORES])
-    return w / w.sum()
+    return np.array(overall_weights(discipline, weights))
 
 
 def baseline_for(model: WindowModel, windows: np.ndarray, discipline: str) -> np.ndarray:
@@ -53,9 +52,3 @@ def integrated_gradients(model: WindowModel, windows: np.ndarray, baseline: np.n
     (grad,) = torch.autograd.grad(target, path)
     avg = grad.reshape(steps, *x.shape).mean(dim=0)
     return ((x - x0) * avg).detach().numpy()
-
-
-@torch.no_grad()
-def target_value(model: WindowModel, windows: np.ndarray, weights: np.ndarray) -> float:
-    scores, _ = model(torch.from_numpy(windows))
-    return float((scores.numpy() @ weights).mean())

@@ -15,18 +15,17 @@ import torch
 
 from edge.models import sha256_of
 from edge.scoring.learned import LearnedScorer
-from edge.scoring.learned.explain import spread_windows, summarize
+from edge.scoring.learned.explain import attention_time, spread_windows, summarize
 from edge.scoring.result import ModelInfo
 
 from .checkpoint import load_checkpoint
-from .explain import baseline_for, integrated_gradients, target_weights
+from .explain import baseline_for, integrated_gradients
 
 IG_STEPS = 16
 IG_CHUNK = 32          # windows per integrated-gradients pass (bounds memory on long recordings)
 
 
 class TorchScorer(LearnedScorer):
-    suffixes = (".pt",)
 
     def __init__(self, path: Path):
         torch.set_num_threads(1)
@@ -40,8 +39,7 @@ class TorchScorer(LearnedScorer):
         attention = self.model.last_attention
         return scores.numpy(), logits.numpy(), None if attention is None else attention.numpy()
 
-    def explain(self, windows, starts, frames, discipline, attention) -> dict:
-        weights = target_weights(discipline)
+    def explain(self, windows, starts, frames, discipline, attention, weights) -> dict:
         base = baseline_for(self.model, windows, discipline)
         ig = np.concatenate([integrated_gradients(self.model, windows[i:i + IG_CHUNK], base[i:i + IG_CHUNK], weights,
                                                   IG_STEPS) * (len(windows[i:i + IG_CHUNK]) / len(windows))
@@ -49,8 +47,7 @@ class TorchScorer(LearnedScorer):
         saliency = spread_windows(ig, starts, len(frames)) * len(starts)
         time_saliency, method = None, "integrated_gradients"
         if attention is not None:
-            spread = np.repeat(attention[..., None], frames.shape[1], axis=2) / frames.shape[1]
-            time_saliency = spread_windows(spread, starts, len(frames))
+            time_saliency = attention_time(attention, starts, frames)
             method = "attention (seconds, notes) + integrated_gradients (limbs, audio features)"
         return summarize(saliency, frames, method=method, discipline=discipline, time_saliency=time_saliency,
                          extra={"ig_sum": round(float(saliency.sum()), 3), "ig_steps": IG_STEPS})

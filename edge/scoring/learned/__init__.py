@@ -17,16 +17,14 @@ import numpy as np
 from ...config.scoring import ScoringConfig
 from ...errors import ModelError
 from ...features.sequence import FRAME_RATE, FeatureSequence
-from ..result import Discipline, ModelInfo, ScoreResult
+from ..result import Discipline, ModelInfo, ScoreResult, overall_weights
 
 
 class LearnedScorer(ABC):
     """A model that maps 2-s windows of the feature sequence to sub-scores and grade logits; a plugin
     says how to load and run it and how to explain a prediction, the windowing and the result are shared."""
 
-    suffixes: tuple[str, ...] = ()
     info: ModelInfo
-    scoring: ScoringConfig = ScoringConfig()     # grade bands and the overall's weights
 
     @abstractmethod
     def __init__(self, path: Path): ...
@@ -37,21 +35,25 @@ class LearnedScorer(ABC):
 
     @abstractmethod
     def explain(self, windows: np.ndarray, starts: np.ndarray, frames: np.ndarray, discipline: Discipline,
-                attention: np.ndarray | None) -> dict | None:
-        """Saliency of the prediction over seconds, limbs and audio features."""
+                attention: np.ndarray | None, weights: np.ndarray) -> dict | None:
+        """Saliency of the overall (`weights` · sub-scores) over seconds, limbs and audio features."""
 
-    def score(self, sequence: FeatureSequence, discipline: Discipline) -> ScoreResult:
-        """Score a whole performance: windows every second, the result is their mean."""
+    def score(self, sequence: FeatureSequence, discipline: Discipline,
+              scoring: ScoringConfig | None = None) -> ScoreResult:
+        """Score a whole performance: windows every second, the result is their mean; the overall and
+        grade follow `scoring` (the box's configured weights and bands)."""
         from .assemble import assemble
         from .windows import frames_of, stack_windows, window_starts
 
+        scoring = scoring or ScoringConfig()
         frames = frames_of(sequence, discipline)
         starts = window_starts(len(frames))
         windows = stack_windows(frames, starts)
         scores, logits, attention = self.run(windows)
-        explanation = self.explain(windows, starts, frames, discipline, attention)
+        weights = np.array(overall_weights(discipline, scoring.weights), np.float32)
+        explanation = self.explain(windows, starts, frames, discipline, attention, weights)
         return assemble(scores, logits, starts / FRAME_RATE, len(frames) / FRAME_RATE, discipline, self.info,
-                        explanation, self.scoring)
+                        explanation, scoring)
 
 
 def _plugins() -> dict[str, type[LearnedScorer] | str]:

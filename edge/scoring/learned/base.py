@@ -13,14 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ModelError
-from ...features.sequence import POSE_DIM
 from ...models import MANIFEST, verify_model
-from ..result import SUBSCORES, Discipline, ModelInfo
+from ..result import SUBSCORES, ModelInfo
 from . import LearnedScorer
-from .explain import occlusion, spread_windows, summarize
+from .explain import attention_time, occlusion, summarize
 from .windows import LAYOUT_VERSION, N_FEATURES, WINDOW_FRAMES
 
-PRESENT = POSE_DIM - 1
 
 
 class WindowScorer(LearnedScorer):
@@ -47,22 +45,16 @@ class WindowScorer(LearnedScorer):
         self.info = ModelInfo(spec["key"], spec["version"], self.backend, entry.get("precision", "fp32"),
                               entry["sha256"])
 
-    def _overall_of(self, discipline: Discipline):
-        w = np.array([0.0 if (n == "sync" and discipline != "dance") else getattr(self.scoring.weights, n)
-                      for n in SUBSCORES])
-        w = w / w.sum()
-        return lambda scores: float(np.clip(scores, 0, 100) @ w)
-
-    def explain(self, windows, starts, frames, discipline, attention) -> dict:
+    def explain(self, windows, starts, frames, discipline, attention, weights) -> dict:
         def run(x):
             s, g, _ = self.run(x)
             return s, g
 
-        features, time = occlusion(run, windows, starts, len(frames), self.baseline, self._overall_of(discipline),
+        features, time = occlusion(run, windows, starts, len(frames), self.baseline,
+                                   lambda scores: float(np.clip(scores, 0, 100) @ weights),
                                    discipline, with_time=attention is None)
         method = "occlusion"
         if attention is not None:
-            spread = np.repeat(attention[..., None], frames.shape[1], axis=2) / frames.shape[1]
-            time = spread_windows(spread, starts, len(frames))
+            time = attention_time(attention, starts, frames)
             method = "attention (seconds, notes) + occlusion (limbs, audio features)"
         return summarize(features, frames, method=method, discipline=discipline, time_saliency=time)

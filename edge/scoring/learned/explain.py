@@ -117,6 +117,13 @@ def summarize(saliency: np.ndarray, frames: np.ndarray, *, method: str, target: 
     return out
 
 
+def attention_time(attention: np.ndarray, starts: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Attention over each window's frames (W, 60) → saliency per performance frame and feature (T, F),
+    shared evenly over the features (attention says when, not what)."""
+    spread = np.repeat(attention[..., None], frames.shape[1], axis=2) / frames.shape[1]
+    return spread_windows(spread, starts, len(frames))
+
+
 def spread_windows(per_window: np.ndarray, starts: np.ndarray, n_frames: int) -> np.ndarray:
     """Window attributions (W, 60, F) → performance frames (T, F): summed where windows overlap and
     divided by the number of windows, as the performance's prediction is their mean."""

@@ -17,7 +17,6 @@ MAX_BATCH = 256
 
 
 class OnnxScorer(WindowScorer):
-    suffixes = (".onnx",)
     backend = "onnxruntime"
 
     def __init__(self, path: Path):

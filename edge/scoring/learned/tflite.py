@@ -15,7 +15,6 @@ from .base import WindowScorer
 
 
 class TfliteScorer(WindowScorer):
-    suffixes = (".tflite",)
     backend = "tflite"
 
     def __init__(self, path: Path):
