@@ -35,9 +35,12 @@ def score_window(w: Window, discipline: Discipline) -> ScoreResult:
 def timeline_windows(duration: float, window: float, hop: float) -> list[tuple[float, float]]:
     """Windows of `window` s every `hop` s; the last one ends at the end (a short piece has one window)."""
     if duration <= window:
-        return [(0.0, duration)]
-    starts = list(np.arange(0.0, duration - window, hop)) + [duration - window]
-    return [(round(float(s), 3), round(float(s) + window, 3)) for s in starts]
+        return [(0.0, float(duration))]
+    starts = [round(float(s), 3) for s in np.arange(0.0, duration - window, hop)]
+    last = round(float(duration - window), 3)
+    if last > starts[-1]:     # a duration a hair over a whole number of hops would repeat the last window
+        starts.append(last)
+    return [(s, round(s + window, 3)) for s in starts]
 
 
 def score_analysis(analysis: Analysis, settings: Settings, discipline: Discipline) -> ScoreResult:
