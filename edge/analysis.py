@@ -125,12 +125,12 @@ def _loudness(a: AudioFeatures) -> dict:
             "range_db": round(float(p95 - p5), 2)}
 
 
-def read_recording(path: str | Path, settings: Settings, *, want_video: bool = True,
+def read_recording(path: str | Path, settings: Settings, *, want_audio: bool = True,
                    on_frame: Callable[[int], None] | None = None) -> tuple[SourceInfo, PoseTrack | None,
                                                                             np.ndarray | None, dict]:
     """Decode a recording once: pose for each video frame, all audio samples. Returns timings too."""
     timings = {"decode": 0.0, "pose": 0.0}
-    source = FileSource(path, sample_rate=settings.audio.sample_rate, video=want_video,
+    source = FileSource(path, sample_rate=settings.audio.sample_rate, audio=want_audio,
                         max_width=settings.capture.max_width)
     chunks: list[np.ndarray] = []
     audio_start = None
@@ -245,7 +245,7 @@ def _compare(reference: Path, pose: PoseTrack | None, audio: AudioFeatures | Non
     if pose is None:
         raise MediaError(reference, "a recording as reference needs a video to compare with; "
                                     "for music give a MIDI reference (.mid)")
-    _, ref_pose, _, _ = read_recording(reference, settings)
+    _, ref_pose, _, _ = read_recording(reference, settings, want_audio=False)   # only its poses are compared
     if ref_pose is None:
         raise MediaError(reference, "reference has no video stream (dance references are recordings of the choreography)")
     try:

@@ -130,6 +130,17 @@ def test_music_against_its_reference(tmp_path):
     assert doc["scores"]["subscores"]["interpretation"]["value"] is not None
 
 
+def test_dance_against_a_recording_of_the_choreography():
+    # The sample with its audio 250 ms late has the very same moves: zero joint error, not mirrored;
+    # the reference is read for its poses only.
+    samples = PROJECT_ROOT / "samples"
+    doc = analyze_json(samples / "dance_on_beat.mp4", "--reference", str(samples / "dance_shifted_250ms.mp4"))
+    ref = doc["reference"]
+    assert ref["kind"] == "dance" and ref["mirrored"] is False
+    assert ref["mean_joint_angle_error_deg"] < 1.0 and ref["tempo_ratio"] == pytest.approx(1.0, abs=0.02)
+    assert ref["mirrored_pose_distance"] > ref["pose_distance"] + 0.1
+
+
 def test_bad_config_exits_2_naming_file_line_and_key(tmp_path, dance):
     config = tmp_path / "box.yaml"
     config.write_text("pose:\n  frame_stride: 1\naudio:\n  sample_rat: 22050\n")
