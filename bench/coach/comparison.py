@@ -10,7 +10,6 @@ DIR is the committed one) and writes bench/results/coach_comparison.json. Target
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys

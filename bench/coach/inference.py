@@ -11,7 +11,6 @@ bench/results/coach_inference.json. No torch is imported.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys

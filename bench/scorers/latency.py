@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.timing import summarise, write_result  # noqa: E402
+from bench.timing import summarise  # noqa: E402
 from edge.features.sequence import FeatureSequence  # noqa: E402
 from edge.models import MANIFEST, load_manifest  # noqa: E402
 from edge.scoring.learned import load_scorer  # noqa: E402
@@ -83,7 +83,7 @@ def main() -> int:
     doc = {"target_ms_per_window": TARGET_MS, "threads": 1, "command": "python bench/scorers/latency.py",
            "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                        "cpus": os.cpu_count(), "load_average": os.getloadavg()},
-           "note": "shared 2-core machine: other jobs ran at the same time, so times are pessimistic",
+           "note": "a shared 2-core machine: the load average says how busy it was",
            "models": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1) + "\n")

@@ -255,6 +255,6 @@ def run_show(args: argparse.Namespace) -> int:
         f"  moving average     {_fmt_skills(state.moving_average)}   ASM {asm}",
         f"  forecast (next)    {_fmt_skills(state.forecast)}",
         f"  {describe_pace(state.lp)}",
-        f"  preferences        " + "  ".join(f"{a} {v:.2f}" for a, v in state.preferences.items()),
+        "  preferences        " + "  ".join(f"{a} {v:.2f}" for a, v in state.preferences.items()),
     ]))
     return exitcodes.OK

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import psutil
-import pytest
 
 from .conftest import REPO, run_screen, screen_command
 

@@ -89,12 +89,13 @@ def render_dance(spec: DanceSpec) -> Record:
 
 
 def render_music(spec: MusicSpec) -> Record:
-    from .corpus_pieces import excerpt, melody
+    from .corpus_pieces import excerpt
+    from .scores import load_melody
     from .midi import write_performance_midi
     from .performance import Expression, Faults, perform
     from .synth import render_midi
 
-    passage = excerpt(melody(spec.piece_id), spec.start_beat, spec.n_beats)
+    passage = excerpt(load_melody(spec.piece_id), spec.start_beat, spec.n_beats)
     performance = perform(passage, tempo_bpm=spec.tempo_bpm, faults=Faults(**spec.faults),
                           expression=Expression(**spec.expression), seed=spec.seed, lead_in_s=spec.lead_in_s)
     duration = performance.duration_s + 0.6

@@ -254,14 +254,14 @@ class CorpusPlan:
 
 
 def plan(seed: int, size: CorpusSize, motions=MOTIONS, pieces=ALL_PIECES) -> CorpusPlan:
-    from .corpus_pieces import melody
+    from .scores import load_melody
 
     specs: list[Spec] = []
     for motion in motions:
         for i in range(size.dance_families_per_motion):
             specs += dance_family(seed, motion, i, size.variants)
     for piece_id in pieces:
-        full = melody(piece_id)
+        full = load_melody(piece_id)
         onsets = np.array([n.onset_beats for n in full.notes])
         for i in range(size.music_families_per_piece):
             specs += music_family(seed, piece_id, i, size.variants, onsets, full.duration_beats)
