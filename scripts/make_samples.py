@@ -48,7 +48,6 @@ def main(argv: list[str] | None = None) -> int:
         truth_json.write_text(json.dumps(json.loads(truth_json.read_text()) | {"per_frame_truth": "dance_on_beat.truth.npz"}, indent=1))
 
     clip = make_music_clip(out, stem="music_violin", **MUSIC)
-    (out / "music_violin.ref.mid").write_bytes(clip.reference_midi_path.read_bytes())
     print(f"music_violin.wav: {clip.audio.size / clip.sample_rate:.1f} s", file=sys.stderr)
 
     (out / "README.md").write_text(readme(truths["dance_on_beat"], clip))

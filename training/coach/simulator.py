@@ -15,7 +15,7 @@ history); docs/coach.md gives the reasoning and sources. Per task, for the pract
               (TE↔SR share reading-at-the-instrument, EP↔IS share musical intent)
     forgetting of every skill not practised: forget · s/100 · (1 − exp(−τ/3)), τ = tasks since
               it was last practised (Ebbinghaus-style decay that grows with neglect)
-    engagement += 0.15·(fit − ½) + 0.2·(preference − ¼) − 0.2·monotony − 0.05·[slip]
+    engagement += 0.15·(fit − ½) + 0.2·(preference − ¼) − 0.15·monotony − 0.05·[slip]
               fit = prerequisite · min(1, headroom / 0.3): rises with a fitting challenge,
               falls when a task is too hard or nearly mastered (flow, Csikszentmihalyi 1990);
               monotony = share of this task among the last 3 tasks.

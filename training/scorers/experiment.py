@@ -4,7 +4,7 @@ For each model key and each fold k of 5: train on the other four folds, stop ear
 then evaluate the best epoch on fold k (validation) and on the test split. Jobs run in worker
 processes (one torch thread each, niced by the caller). Every finished job writes
 `<run>/jobs/<key>/fold<k>.json` and its checkpoint `<run>/jobs/<key>/fold<k>.pt`, so a rerun skips
-what is done. `aggregate` turns the jobs into mean ± std tables; the fold model with the lowest
+what is done. `aggregate` turns the jobs into mean ± std tables; the fold model with the highest
 validation score (mean ρ + macro F1) becomes the committed checkpoint `models/checkpoints/<key>.pt`.
 """
 
