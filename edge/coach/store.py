@@ -124,10 +124,6 @@ class StudentStore:
     def _ensure_performer(self, performer: str, ts: datetime) -> None:
         self.db.execute("INSERT OR IGNORE INTO performers (id, created) VALUES (?, ?)", (performer, _iso(ts)))
 
-    def known(self, performer: str) -> bool:
-        check_performer(performer)
-        return self.db.execute("SELECT 1 FROM performers WHERE id = ?", (performer,)).fetchone() is not None
-
     def set_preferences(self, performer: str, preferences: Mapping[str, float]) -> dict[str, float]:
         """Store a preference profile over task types; normalised to sum to 1."""
         check_performer(performer)

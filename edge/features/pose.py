@@ -44,12 +44,6 @@ class PoseTrack:
     def person_frames(self) -> int:
         return int(self.present.sum())
 
-    @classmethod
-    def empty(cls, fps: float) -> "PoseTrack":
-        return cls(np.zeros(0), np.zeros(0, int), np.zeros((0, N_LANDMARKS, 3)), np.zeros((0, N_LANDMARKS, 3)),
-                   np.zeros((0, N_LANDMARKS)), np.zeros(0, bool), fps)
-
-
 class PoseEstimator:
     """Wraps PoseLandmarker; feed frames in time order, then take the `track()`."""
 

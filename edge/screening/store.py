@@ -95,6 +95,3 @@ class Store:
             pass
         path.replace(path.with_name(path.name + ".bad"))
         return None
-
-    def save(self, record: dict[str, Any]) -> Path:
-        return write_record(self.entries_dir, record)

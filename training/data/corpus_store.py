@@ -23,8 +23,6 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from edge.scoring.result import GRADES, SUBSCORES
-
 from .labels import RUBRIC_VERSION
 
 FORMAT = "perfscore.scorer-corpus/1"
@@ -128,17 +126,6 @@ class Corpus:
     def select(self, keep) -> "Corpus":
         idx = [i for i, e in enumerate(self.entries) if keep(e)]
         return Corpus([self.entries[i] for i in idx], [self.pose[i] for i in idx], [self.audio[i] for i in idx])
-
-    def targets(self) -> np.ndarray:
-        """(N, 5) sub-score labels, NaN where they do not apply."""
-        return np.array([[np.nan if e["labels"]["subscores"].get(n) is None else e["labels"]["subscores"][n]
-                          for n in SUBSCORES] for e in self.entries], np.float32)
-
-    def grades(self) -> np.ndarray:
-        return np.array([GRADES.index(e["labels"]["grade"]) for e in self.entries], np.int64)
-
-    def overall(self) -> np.ndarray:
-        return np.array([e["labels"]["overall"] for e in self.entries], np.float32)
 
     @staticmethod
     def concat(parts: list["Corpus"]) -> "Corpus":

@@ -44,7 +44,6 @@ class EstimatorNoise:
         return asdict(self)
 
 
-NO_NOISE = EstimatorNoise(0.0, 0.0, 0.0, 1.0, 0.0, (0.3, 1.2), 0.0, (1, 1))
 
 
 def _noise(rng: np.random.Generator, shape: tuple, sd: float, drift_share: float, fps: float) -> np.ndarray:

@@ -23,7 +23,7 @@ from edge.scoring.result import GRADES, SUBSCORES
 from training.data.corpus_store import Corpus
 from training.data.labels import label
 
-ENVELOPE, ONSET, PITCH, VOICED = POSE_DIM + 0, POSE_DIM + 1, POSE_DIM + 3, POSE_DIM + 4
+ONSET, PITCH, VOICED = POSE_DIM + 1, POSE_DIM + 3, POSE_DIM + 4
 PRESENT = POSE_DIM - 1
 _NEAREST = [ONSET, VOICED, PRESENT]
 TIME_SIZES = {"dance": ("timing_offset_s", "timing_jitter_s"), "music": ("onset_jitter_ms",)}

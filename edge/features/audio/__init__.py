@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...config.features import AudioConfig
-from .beats import fit_grid, refine_beats, tempo_bpm, tempo_cv, track_beats
+from .beats import refine_beats, tempo_bpm, tempo_cv, track_beats
 from .loudness import FLOOR_DBFS, rms_dbfs
 from .mfcc import compute_mfcc
 from .onsets import detect_onsets
@@ -54,10 +54,6 @@ class AudioFeatures:
     def f0_midi(self) -> np.ndarray:
         """Pitch in MIDI numbers where confidently voiced, else NaN."""
         return np.where(self.voiced, hz_to_midi(self.f0_hz), np.nan)
-
-    def grid(self) -> tuple[float, float] | None:
-        return fit_grid(self.beats_s)
-
 
 def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 0.0) -> AudioFeatures:
     """Measure mono float32 samples at config.sample_rate that start at `start_s` on the timeline."""

@@ -44,10 +44,3 @@ def stack_windows(frames: np.ndarray, starts: np.ndarray, window: int = WINDOW_F
         chunk = frames[s:s + window]
         out[i, :len(chunk)] = chunk
     return out
-
-
-def windows_of(sequence: FeatureSequence, discipline: str) -> tuple[np.ndarray, np.ndarray]:
-    """(W, 60, 72) windows and their start times (s) of a whole performance."""
-    frames = frames_of(sequence, discipline)
-    starts = window_starts(len(frames))
-    return stack_windows(frames, starts), starts / FRAME_RATE

@@ -44,10 +44,6 @@ class Window:
     def part(self, start: float, end: float) -> "Window":
         return Window(self.analysis, self.settings, start, end, self.notes, self.pose)
 
-    @property
-    def is_whole(self) -> bool:
-        return self.start <= 0.0 and self.end >= self.analysis.duration_s
-
     def inside(self, times: np.ndarray) -> np.ndarray:
         times = np.asarray(times)
         return (times >= self.start) & (times < self.end)
@@ -65,13 +61,6 @@ class Window:
         times, dev = self.analysis.onset_deviation_times_s, self.analysis.onset_deviations_s
         sel = self.inside(times)
         return times[sel], dev[sel]
-
-    def loudness(self) -> np.ndarray:
-        a = self.analysis.audio
-        if a is None:
-            return np.zeros(0)
-        n = min(len(a.frame_times), len(a.rms_dbfs))
-        return a.rms_dbfs[:n][self.inside(a.frame_times[:n])]
 
     def window_notes(self) -> Notes:
         sel = self.inside(self.notes.onsets)
