@@ -88,8 +88,7 @@ def corpus_windows(corpus: Path | None, n: int = 256, seed: int = 0) -> np.ndarr
     """Real windows (the corpus's held-out test split) to judge int8 accuracy on; None without a corpus."""
     if corpus is None or not Path(corpus).exists():
         return None
-    from edge.scoring.learned.windows import frames_of, stack_windows, window_starts
-    from edge.features.sequence import FeatureSequence
+    from edge.scoring.learned.windows import model_frames, stack_windows, window_starts
     from training.data.corpus_store import load_corpus
 
     data = load_corpus(corpus).select(lambda e: e["split"] == "test")
@@ -97,8 +96,7 @@ def corpus_windows(corpus: Path | None, n: int = 256, seed: int = 0) -> np.ndarr
     out = []
     for i in rng.choice(len(data), size=min(n // 4, len(data)), replace=False):
         e = data.entries[int(i)]
-        seq = FeatureSequence(np.zeros(len(data.pose[i])), data.pose[i].astype(np.float32), data.audio[i].astype(np.float32))
-        frames = frames_of(seq, e["discipline"])
+        frames = model_frames(data.pose[i], data.audio[i], e["discipline"])
         out.append(stack_windows(frames, window_starts(len(frames)))[:4])
     return np.concatenate(out)[:n]
 

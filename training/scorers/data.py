@@ -18,7 +18,7 @@ import numpy as np
 
 from edge.features.sequence import KEYPOINTS, POSE_DIM
 from edge.features.landmarks import MIRROR
-from edge.scoring.learned.windows import WINDOW_FRAMES, window_starts
+from edge.scoring.learned.windows import WINDOW_FRAMES, model_frames, stack_windows, window_starts
 from edge.scoring.result import GRADES, SUBSCORES
 from training.data.corpus_store import Corpus
 from training.data.labels import label
@@ -70,9 +70,7 @@ def relabelled(entry: dict) -> tuple[np.ndarray, int]:
 def clips_from(corpus: Corpus) -> Clips:
     frames, targets, grades = [], [], []
     for entry, pose, audio in zip(corpus.entries, corpus.pose, corpus.audio):
-        if entry["discipline"] == "music":
-            pose = np.zeros_like(pose)
-        frames.append(np.concatenate([pose, audio], axis=1))
+        frames.append(model_frames(pose, audio, entry["discipline"]))
         t, g = relabelled(entry)
         targets.append(t)
         grades.append(g)
@@ -157,15 +155,11 @@ def batch(clips: Clips, index: np.ndarray, rng: np.random.Generator | None, trai
         else:
             x, t, g = clips.frames[int(i)].astype(np.float32), clips.targets[int(i)], int(clips.grades[int(i)])
             starts = window_starts(len(x))
-        for s in starts:
-            w = np.zeros((WINDOW_FRAMES, x.shape[1]), np.float32)
-            chunk = x[s:s + WINDOW_FRAMES]
-            w[:len(chunk)] = chunk
-            windows.append(w)
-            owner.append(j)
+        windows.append(stack_windows(x, starts))
+        owner += [j] * len(starts)
         targets.append(t)
         grades.append(g)
-    return (np.stack(windows), np.array(owner), np.array(targets, np.float32), np.array(grades, np.int64))
+    return (np.concatenate(windows), np.array(owner), np.array(targets, np.float32), np.array(grades, np.int64))
 
 
 def feature_stats(clips: Clips) -> tuple[np.ndarray, np.ndarray]:

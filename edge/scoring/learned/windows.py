@@ -23,8 +23,14 @@ LAYOUT_VERSION = "perfscore.scorer-input/1"            # 72 features of edge.fea
 
 def frames_of(sequence: FeatureSequence, discipline: str) -> np.ndarray:
     """(T, 72) float32 model features of a performance; pose zeroed for music."""
-    pose = sequence.pose if discipline == "dance" else np.zeros_like(sequence.pose)
-    return np.concatenate([pose, sequence.audio], axis=1).astype(np.float32)
+    return model_frames(sequence.pose, sequence.audio, discipline)
+
+
+def model_frames(pose: np.ndarray, audio: np.ndarray, discipline: str) -> np.ndarray:
+    """Pose (T, 52) and audio (T, 20) features → (T, 72) model input; a musician's pose is zeroed
+    (music is judged on sound: the models never saw a musician's movements)."""
+    pose = pose if discipline == "dance" else np.zeros_like(pose)
+    return np.concatenate([pose, audio], axis=1).astype(np.float32)
 
 
 def window_starts(n_frames: int, window: int = WINDOW_FRAMES, hop: int = HOP_FRAMES) -> np.ndarray:
