@@ -13,7 +13,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import argrelextrema
 
-from .audio.beats import beat_numbers
+from .audio.beats import beat_numbers, nearest_distance
 from .landmarks import BODY
 from .pose import PoseTrack
 from .pose_normalize import normalize
@@ -76,14 +76,6 @@ def motion_beats(speed: MotionSpeed) -> np.ndarray:
     s = np.where(np.isfinite(speed.speed), speed.speed, np.inf)
     minima = argrelextrema(s, np.less)[0]
     return speed.times[minima]
-
-
-def nearest_distance(times: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Signed distance from each time to the nearest target (time − target)."""
-    targets = np.sort(targets)
-    idx = np.clip(np.searchsorted(targets, times), 1, len(targets) - 1)
-    left, right = targets[idx - 1], targets[idx]
-    return np.where(np.abs(times - left) <= np.abs(times - right), times - left, times - right)
 
 
 def beat_alignment(motion: np.ndarray, music: np.ndarray, sigma_s: float = 3 / 60,

@@ -156,21 +156,24 @@ def refine_beats(beats: np.ndarray, onsets: np.ndarray, envelope: np.ndarray, ho
     return _snap(placed, onsets, 0.2 * period)
 
 
-def _nearest(times: np.ndarray, onsets: np.ndarray) -> np.ndarray:
-    idx = np.clip(np.searchsorted(onsets, times), 1, len(onsets) - 1)
-    return np.where(np.abs(onsets[idx] - times) < np.abs(onsets[idx - 1] - times), onsets[idx], onsets[idx - 1])
+def nearest_distance(times: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Signed distance from each time to the nearest target (time − target); ties go to the earlier."""
+    targets = np.sort(targets)
+    idx = np.clip(np.searchsorted(targets, times), 1, len(targets) - 1)
+    left, right = targets[idx - 1], targets[idx]
+    return np.where(np.abs(times - left) <= np.abs(times - right), times - left, times - right)
 
 
 def _distance_to_nearest(times: np.ndarray, onsets: np.ndarray) -> np.ndarray:
-    return np.abs(_nearest(times, onsets) - times)
+    return np.abs(nearest_distance(times, onsets))
 
 
 def _snap(times: np.ndarray, onsets: np.ndarray, tolerance: float) -> np.ndarray:
     """Move each time onto the nearest onset if one is within `tolerance`."""
     if len(onsets) == 0 or len(times) == 0:
         return times
-    nearest = _nearest(times, onsets)
-    return np.where(np.abs(nearest - times) <= tolerance, nearest, times)
+    d = nearest_distance(times, onsets)
+    return np.where(np.abs(d) <= tolerance, times - d, times)
 
 
 def beat_numbers(beats: np.ndarray) -> np.ndarray:
