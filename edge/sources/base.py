@@ -14,6 +14,13 @@ from typing import Iterator, Union
 import numpy as np
 
 
+def scaled_size(width: int, height: int, max_width: int | None) -> tuple[int, int]:
+    """(width, height) shrunk to at most `max_width` wide, aspect kept, height even (video codecs want it)."""
+    if not max_width or width <= max_width:
+        return width, height
+    return max_width, max(2, round(height * max_width / width / 2) * 2)
+
+
 @dataclass(frozen=True, slots=True)
 class VideoFrame:
     t: float             # presentation time, seconds

@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 
 from ..errors import MediaError
-from .base import Item, Source, SourceInfo, VideoFrame
-from .device import CaptureClock, ReleaseGuard, SharedClockDevice, redact
+from .base import Item, Source, SourceInfo, VideoFrame, scaled_size
+from .device import CaptureClock, ReleaseGuard, SharedClockDevice, parse_device, redact
 
 URL_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 _DEVICE_STAMP_MAX_AGE_S = 1.0   # a V4L2 buffer timestamp older than this is not on our clock
@@ -35,13 +35,6 @@ _DEVICE_STAMP_MAX_AGE_S = 1.0   # a V4L2 buffer timestamp older than this is not
 
 def is_url(device: object) -> bool:
     return isinstance(device, str) and device.split("://", 1)[0].lower() in URL_SCHEMES and "://" in device
-
-
-def parse_device(device: int | str) -> int | str:
-    """'0' → 0; paths and URLs stay strings."""
-    if isinstance(device, str) and device.strip().isdigit():
-        return int(device.strip())
-    return device
 
 
 def device_name(device: int | str) -> str:
@@ -92,8 +85,8 @@ class CameraSource(SharedClockDevice, Source):
                                width=got_w, height=got_h)
         if not self._is_url and got_w and got_h and width and height and (got_w, got_h) != (width, height):
             self.info.warnings.append(f"asked for {width}×{height}, the camera gives {got_w}×{got_h}")
-        if self.max_width and got_w and got_w > self.max_width:
-            self.info.width, self.info.height = self.max_width, self._scaled_height(got_w, got_h)
+        if got_w and got_h:
+            self.info.width, self.info.height = scaled_size(got_w, got_h, self.max_width)
 
     def _open(self, timeout_s: float) -> cv2.VideoCapture:
         device = self.device
@@ -175,14 +168,10 @@ class CameraSource(SharedClockDevice, Source):
         raise MediaError(self.name, f"stopped delivering frames after {frames} "
                                     "(unplugged, stream dropped, or read timeout)")
 
-    def _scaled_height(self, width: int, height: int) -> int:
-        return max(2, round(height * self.max_width / width / 2) * 2)
-
     def _rgb(self, bgr: np.ndarray) -> np.ndarray:
         height, width = bgr.shape[:2]
         if self.max_width and width > self.max_width:
-            bgr = cv2.resize(bgr, (self.max_width, self._scaled_height(width, height)),
-                             interpolation=cv2.INTER_AREA)
+            bgr = cv2.resize(bgr, scaled_size(width, height, self.max_width), interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def close(self) -> None:

@@ -13,6 +13,13 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^/:@]+:)[^/@]+@", r"\1***@", url)
 
 
+def parse_device(device: int | str | None) -> int | str | None:
+    """A device given as text: '0' → index 0; names, paths and URLs stay strings."""
+    if isinstance(device, str) and device.strip().isdigit():
+        return int(device.strip())
+    return device
+
+
 class CaptureClock:
     """Seconds since capture started, on the monotonic clock every live source of one session shares.
 

@@ -25,7 +25,7 @@ from av.video.reformatter import VideoReformatter
 
 from ..config.features import AudioConfig
 from ..errors import MediaError
-from .base import AudioChunk, Item, Source, SourceInfo, VideoFrame
+from .base import AudioChunk, Item, Source, SourceInfo, VideoFrame, scaled_size
 from .ffmpeg import open_failure, reason
 
 # The rate the audio features analyse at, unless the caller passes settings.audio.sample_rate.
@@ -182,8 +182,8 @@ class FileSource(Source):
             rate = self._video.average_rate or self._video.guessed_rate or self._video.base_rate
             fps = float(rate) if rate else None
             width, height = self._video.codec_context.width, self._video.codec_context.height
-            if self.max_width and width and width > self.max_width:
-                width, height = self.max_width, self._scaled_height(width, height)
+            if width and height:
+                width, height = scaled_size(width, height, self.max_width)
         duration = float(c.duration * Fraction(1, av.time_base)) if c.duration else None
         return SourceInfo(
             name=str(self.path),
@@ -277,15 +277,12 @@ class FileSource(Source):
         self._last_end = max(self._last_end, t + 1.0 / (self.info.fps or 30.0))
         return item
 
-    def _scaled_height(self, width: int, height: int) -> int:
-        return max(2, round(height * self.max_width / width / 2) * 2)
-
     def _rgb(self, frame: av.VideoFrame) -> np.ndarray:
         # One converter for the whole file: frame.to_ndarray(format=...) sets up a new swscale context
         # for every frame, which costs more than the conversion itself (bench/decode.py).
-        width = height = None
+        width = height = None       # None: no scaling at all
         if self.max_width and frame.width > self.max_width:
-            width, height = self.max_width, self._scaled_height(frame.width, frame.height)
+            width, height = scaled_size(frame.width, frame.height, self.max_width)
         return self._reformatter.reformat(frame, width=width, height=height, format="rgb24").to_ndarray()
 
     def _audio_items(self, frame: av.AudioFrame) -> Iterator[AudioChunk]:

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import MediaError
 from ..native_stderr import native_stderr_to_log
 from .base import AudioChunk, Item, Source, SourceInfo
-from .device import CaptureClock, ReleaseGuard, SharedClockDevice
+from .device import CaptureClock, ReleaseGuard, SharedClockDevice, parse_device
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ def _listing(devices: list[dict]) -> str:
 def find_input_device(pa, device: int | str | None) -> dict:
     """Resolve None (the default input), an index, or a case-insensitive name substring."""
     devices = input_devices(pa)
-    if isinstance(device, str) and device.strip().isdigit():
-        device = int(device.strip())
+    device = parse_device(device)
     if device is None or device == "":
         try:
             return pa.get_default_input_device_info()
