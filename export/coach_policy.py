@@ -16,11 +16,11 @@ from pathlib import Path
 from edge import MODELS_DIR, PROJECT_ROOT
 from edge.errors import ModelError, PerfscoreError
 from edge.models import MANIFEST
+from .manifest import OPSET, shown
 
 PARITY_TOLERANCE = 1e-5
 DEFAULT_CHECKPOINT = PROJECT_ROOT / "reports" / "coach" / "checkpoints" / "dqn_seed0.pt"
 DEFAULT_OUT = MODELS_DIR / "coach_policy.onnx"
-OPSET = 20
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,10 +82,6 @@ def parity(net, onnx_path: Path, obs_dim: int) -> float:
     return float(np.max(np.abs(got - expected)))
 
 
-def _shown(path: Path) -> str:
-    path = Path(path).resolve()
-    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
-
 
 def heldout_metrics(results_path: Path | None, seed: int) -> dict:
     if results_path is None or not results_path.is_file():
@@ -99,7 +95,7 @@ def heldout_metrics(results_path: Path | None, seed: int) -> dict:
         "heldout_cumulative_reward": per_seed("cumulative_reward"),
         "heldout_esi": per_seed("esi"),
         "heldout_reward_penalty_ratio": per_seed("reward_penalty_ratio"),
-        "comparison": _shown(results_path),
+        "comparison": shown(results_path),
     }
 
 
@@ -131,7 +127,7 @@ def export_policy(checkpoint: Path, out: Path = DEFAULT_OUT, results: Path | Non
                  **heldout_metrics(results, data.get("seed", 0))},
         provenance={"trained_by": "perfscore train coach (training/coach/dqn.py)",
                     "exported_by": "perfscore export coach (export/coach_policy.py)",
-                    "checkpoint": _shown(checkpoint), "seed": data.get("seed"), "episodes": data.get("episodes"),
+                    "checkpoint": shown(checkpoint), "seed": data.get("seed"), "episodes": data.get("episodes"),
                     "opset": OPSET},
         licence="Apache-2.0",
         observation={"version": data["observation_version"], "window": data["window"]},

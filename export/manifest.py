@@ -7,7 +7,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from edge import PROJECT_ROOT
 from edge.models import MANIFEST, sha256_of
+
+OPSET = 20   # ONNX opset of every exported model (torch's dynamo exporter)
+
+
+def shown(path: str | Path) -> str:
+    """A path as the manifest records it: relative to the repository when inside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
 def record_artifact(path: str | Path, *, kind: str, description: str, inputs: Any = None, outputs: Any = None,

@@ -33,10 +33,10 @@ import numpy as np
 from edge import MODELS_DIR, PROJECT_ROOT
 from edge.errors import ModelError, PerfscoreError
 from edge.models import MANIFEST
+from .manifest import OPSET, shown
 
 PARITY_TOLERANCE = 1e-4
 INT8_TOLERANCE = 3.0          # score points; the int8 file is dropped if it strays further
-OPSET = 20
 DEFAULT_CHECKPOINTS = PROJECT_ROOT / "models" / "checkpoints"
 LITERT_VENV = PROJECT_ROOT / ".cache" / "litert-venv"
 
@@ -55,10 +55,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help=f"also convert to TFLite with litert-torch from {LITERT_VENV.relative_to(PROJECT_ROOT)}")
     parser.set_defaults(run=run)
 
-
-def _shown(path: Path) -> str:
-    path = Path(path).resolve()
-    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
 def parity_windows(n_random: int = 64, seed: int = 0) -> np.ndarray:
@@ -124,9 +120,9 @@ def onnx_outputs(path: Path, windows: np.ndarray) -> list[np.ndarray]:
 
 def _unit(outputs: list[np.ndarray]) -> list[np.ndarray]:
     """Outputs on a 0–1 scale: sub-scores / 100, grade probabilities (softmax of the logits), attention."""
-    scores, logits = outputs[0], outputs[1]
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return [scores / 100.0, e / e.sum(axis=1, keepdims=True), *outputs[2:]]
+    from scipy.special import softmax
+
+    return [outputs[0] / 100.0, softmax(outputs[1], axis=1), *outputs[2:]]
 
 
 def max_diff(a: list[np.ndarray], b: list[np.ndarray]) -> float:
@@ -190,7 +186,7 @@ def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, 
         outputs=outputs, licence="Apache-2.0",
         provenance={"trained_by": "perfscore train scorers fit (training/scorers)",
                     "exported_by": "perfscore export scorers (export/scorers.py)",
-                    "checkpoint": _shown(checkpoint), "opset": OPSET, "parameters": n_parameters(model),
+                    "checkpoint": shown(checkpoint), "opset": OPSET, "parameters": n_parameters(model),
                     "trained": data.get("trained", {})},
     )
     entries = [_record(fp32, description=f"Learned scorer '{key}' ({model.arch}, {model.fusion} fusion): "

@@ -84,7 +84,8 @@ class MusicSpec:
 Spec = DanceSpec | MusicSpec
 
 
-def _stable_int(*parts) -> int:
+def stable_int(*parts) -> int:
+    """A seed-free, platform-free integer of the parts (splits and per-clip seeds must not move between runs)."""
     return int.from_bytes(hashlib.sha256("/".join(map(str, parts)).encode()).digest()[:8], "little")
 
 
@@ -94,7 +95,7 @@ def split_of(group: str, discipline: str, seed: int = 0) -> str:
     if group in test:
         return "test"
     pool = sorted((m for m in (MOTIONS if discipline == "dance" else ALL_PIECES) if m not in test),
-                  key=lambda g: _stable_int(seed, discipline, g))
+                  key=lambda g: stable_int(seed, discipline, g))
     if group not in pool:
         raise ValueError(f"{group!r} is not a known {discipline} source")
     return f"fold{pool.index(group) % N_FOLDS}"
@@ -169,7 +170,7 @@ def music_faults(rng: np.random.Generator) -> tuple[str, dict]:
 
 
 def dance_family(seed: int, motion: str, index: int, n_variants: int) -> list[DanceSpec]:
-    rng = np.random.default_rng(_stable_int(seed, "dance", motion, index))
+    rng = np.random.default_rng(stable_int(seed, "dance", motion, index))
     bpm = float(rng.uniform(88, 140))
     period = 60.0 / bpm
     duration = float(rng.uniform(8.0, 12.0))
@@ -201,7 +202,7 @@ def _passage(rng: np.random.Generator, onsets: np.ndarray, total_beats: float, w
 
 def music_family(seed: int, piece_id: str, index: int, n_variants: int, onsets: np.ndarray,
                  total_beats: float) -> list[MusicSpec]:
-    rng = np.random.default_rng(_stable_int(seed, "music", piece_id, index))
+    rng = np.random.default_rng(stable_int(seed, "music", piece_id, index))
     tempo = float(PIECES[piece_id].tempo_bpm * rng.uniform(0.85, 1.15))
     n_beats = float(np.round(rng.uniform(8.0, 12.0) * tempo / 60.0))
     start = _passage(rng, onsets, total_beats, n_beats)

@@ -16,10 +16,10 @@ from collections import defaultdict
 
 import numpy as np
 from scipy.stats import spearmanr
-from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from edge.config.scoring import WeightsConfig
-from edge.scoring.result import GRADES, SUBSCORES, overall_score
+from edge.config.scoring import GradesConfig, WeightsConfig
+from edge.scoring.result import GRADES, SUBSCORES, grade_of, overall_score
 
 PAIR_MARGIN = 1.0
 
@@ -44,10 +44,7 @@ def grade_metrics(true: np.ndarray, pred: np.ndarray) -> dict:
 
 
 def confusion(true: np.ndarray, pred: np.ndarray) -> list[list[int]]:
-    m = np.zeros((len(GRADES), len(GRADES)), int)
-    for t, p in zip(true, pred):
-        m[int(t), int(p)] += 1
-    return m.tolist()
+    return confusion_matrix(true, pred, labels=list(range(len(GRADES)))).tolist()
 
 
 def subscore_metrics(targets: np.ndarray, scores: np.ndarray) -> dict:
@@ -104,7 +101,4 @@ def evaluate(entries: list[dict], targets: np.ndarray, grades: np.ndarray, score
 
 
 def _band(overall: float) -> int:
-    from edge.config.scoring import GradesConfig
-    from edge.scoring.result import grade_of
-
     return GRADES.index(grade_of(float(overall), GradesConfig()))

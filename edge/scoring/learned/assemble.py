@@ -9,6 +9,7 @@ holds one result per window (start, end, its sub-scores, overall and grade).
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import softmax
 
 from ...config.scoring import ScoringConfig
 from ..result import GRADES, SUBSCORES, Discipline, ModelInfo, ScoreResult, SubScore, overall_score
@@ -35,17 +36,12 @@ def _subscores(values: np.ndarray, discipline: Discipline, model: ModelInfo,
     return subs
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
 def assemble(scores: np.ndarray, logits: np.ndarray, starts_s: np.ndarray, duration_s: float,
              discipline: Discipline, model: ModelInfo, explanation: dict | None = None,
              scoring: ScoringConfig = ScoringConfig()) -> ScoreResult:
     """scores, logits (W, 5) of the windows starting at `starts_s` → the performance's ScoreResult."""
     mean_scores, mean_logits = scores.mean(axis=0), logits.mean(axis=0)
-    probs = _softmax(mean_logits)
+    probs = softmax(mean_logits)
     measurements = {"windows": int(len(scores)), "window_s": WINDOW_S,
                     "window_spread": None}
     subs = _subscores(mean_scores, discipline, model, measurements)
