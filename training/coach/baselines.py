@@ -16,8 +16,8 @@ import numpy as np
 
 from edge.coach.observation import ACTIONS
 
-TE, EP, SRP, CIT = range(4)
-TP, ME, SR, IS = range(4)
+from .simulator import CIT, EP, IS, ME, TE, TP   # action and skill indices
+
 # Mid-scale, fixed before any run: "proficient" means at least half of the 0–100 scale.
 EXPERT_THRESHOLD = 50.0
 
