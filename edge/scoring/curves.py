@@ -31,3 +31,8 @@ def smooth_and_rest(values: np.ndarray, width: int = 5) -> tuple[np.ndarray, np.
     padded = np.pad(values, pad, mode="edge")
     smooth = np.convolve(padded, np.ones(width) / width, mode="valid")
     return smooth, values - smooth
+
+
+def early_or_late(ms: float) -> str:
+    """A timing offset in words: '40 ms late', '25 ms early'."""
+    return f"{abs(ms):.0f} ms {'late' if ms >= 0 else 'early'}"

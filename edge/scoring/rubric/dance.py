@@ -8,7 +8,7 @@ from scipy.signal import welch
 from ...features.landmarks import BODY, INDEX
 from ...features.pose_normalize import joint_angles
 from ...features.rhythm import beat_alignment, nearest_distance
-from ..curves import blend, points, smooth_and_rest
+from ..curves import blend, early_or_late, points, smooth_and_rest
 from ..result import SubScore
 from .version import RUBRIC_MODEL
 from .window import Window
@@ -18,10 +18,6 @@ MIN_FRAMES = 15     # frames with a whole body needed to judge movement (0.5 s a
 ENDPOINTS = [INDEX[n] for n in ("left_wrist", "right_wrist", "left_ankle", "right_ankle")]
 PAIRS = (("left_elbow", "right_elbow"), ("left_shoulder", "right_shoulder"),
          ("left_hip", "right_hip"), ("left_knee", "right_knee"))
-
-
-def _late(ms: float) -> str:
-    return f"{abs(ms):.0f} ms {'late' if ms >= 0 else 'early'}"
 
 
 def rhythm(w: Window) -> SubScore:
@@ -43,7 +39,7 @@ def rhythm(w: Window) -> SubScore:
     value = blend([(points(mean_abs, full=30.0, zero=HIT_MS), 0.5), (100.0 * float(hit.mean()), 0.5)])
     sentence = f"{int(hit.sum())} of {len(beats)} beats are met by a movement accent"
     if hit.any():
-        sentence += f", {_late(mean)} on average"
+        sentence += f", {early_or_late(mean)} on average"
     return SubScore(value, sentence + ".", {"beats": int(len(beats)), "beats_hit": int(hit.sum()),
                                             "hit_offset_mean_ms": round(mean, 1),
                                             "hit_offset_mean_abs_ms": None if mean_abs is None else round(mean_abs, 1)},

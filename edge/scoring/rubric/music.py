@@ -5,16 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ...features.audio.beats import tempo_cv
-from ..curves import blend, points, smooth_and_rest
+from ..curves import blend, early_or_late, points, smooth_and_rest
 from ..result import SubScore
 from .version import RUBRIC_MODEL
 from .window import Window
 
 MIN_NOTES = 4  # fewer notes than this in a window: too little to judge
-
-
-def _late(ms: float) -> str:
-    return f"{abs(ms):.0f} ms {'late' if ms >= 0 else 'early'}"
 
 
 def _drift(times: np.ndarray, dev_ms: np.ndarray) -> tuple[float | None, str]:
@@ -56,7 +52,7 @@ def rhythm(w: Window) -> SubScore:
                          "onset_deviation_mean_abs_ms": round(mean_abs, 1),
                          "drift_ms": None if drift is None else round(drift, 1)}
         timing = points(mean_abs, full=10.0, zero=50.0)
-        sentence = f"Onsets are {_late(mean)} on average {source}, give or take {spread:.0f} ms{drift_text}"
+        sentence = f"Onsets are {early_or_late(mean)} on average {source}, give or take {spread:.0f} ms{drift_text}"
     stability = points(cv, full=0.02, zero=0.15)
     if cv is not None:
         sentence += ("; " if sentence else "The ") + f"beat-to-beat tempo varies by {cv * 100:.0f} %"
