@@ -9,9 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..scoring.result import SUBSCORES
@@ -120,12 +118,3 @@ def result_document(o: Outcome) -> dict[str, Any]:
 
 def results_jsonl(ordered: list[Outcome]) -> str:
     return "".join(json.dumps(result_document(o), ensure_ascii=False) + "\n" for o in ordered)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

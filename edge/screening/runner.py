@@ -18,10 +18,10 @@ from ..config import Settings
 from ..errors import ModelError
 from . import keys
 from .entries import Collected, Entry, InputError, collect
-from .outputs import Outcome, ranked, results_csv, results_jsonl, write_atomically
+from .outputs import Outcome, ranked, results_csv, results_jsonl
 from .pool import Crash, Pool
 from .report import render_report
-from .store import Store, StoreUnusable
+from .store import Store, StoreUnusable, write_atomically
 from .worker import Task
 
 RESULTS_CSV, RESULTS_JSONL, REPORT_HTML = "results.csv", "results.jsonl", "report.html"

@@ -35,13 +35,19 @@ def write_record(entries_dir: Path, record: dict[str, Any]) -> Path:
     final = record_path(entries_dir, record["key"])
     if final.exists():
         return final  # finished results are never rewritten
-    tmp = entries_dir / f"{TMP_PREFIX}{record['key']}-{os.getpid()}.json"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(record, fh, ensure_ascii=False, allow_nan=False, default=_plain)
+    write_atomically(final, json.dumps(record, ensure_ascii=False, allow_nan=False, default=_plain),
+                     tmp=entries_dir / f"{TMP_PREFIX}{record['key']}-{os.getpid()}.json")
+    return final
+
+
+def write_atomically(path: Path, text: str, tmp: Path | None = None) -> None:
+    """Temporary file, fsync, rename: a reader sees the old file or the whole new one, never half."""
+    tmp = tmp or path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, final)
-    return final
+    os.replace(tmp, path)
 
 
 def _plain(value: Any) -> Any:
