@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MediaError
+from .audio.pitch import midi_to_hz
 
 
 @dataclass
@@ -24,7 +25,7 @@ class Notes:
         return np.stack([self.onsets, np.maximum(self.offsets, self.onsets + 1e-3)], axis=1)
 
     def hz(self) -> np.ndarray:
-        return 440.0 * 2.0 ** ((self.pitches - 69.0) / 12.0)
+        return midi_to_hz(self.pitches)
 
 
 def read_midi(path: str | Path, bend_range: float = 2.0) -> Notes:

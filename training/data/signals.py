@@ -9,15 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from edge.errors import PerfscoreError
-
-
-def midi_to_hz(pitch: float | np.ndarray) -> float | np.ndarray:
-    """MIDI number (fraction = cents / 100) -> Hz, A4 = 69 = 440 Hz."""
-    return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=float) - 69.0) / 12.0)
-
-
-def hz_to_midi(freq: float | np.ndarray) -> float | np.ndarray:
-    return 69.0 + 12.0 * np.log2(np.asarray(freq, dtype=float) / 440.0)
+from edge.features.audio.pitch import midi_to_hz
 
 
 def _check(duration_s: float, sample_rate: int) -> int:

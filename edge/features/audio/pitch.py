@@ -34,6 +34,11 @@ def pitch_times(n: int, sample_rate: int, hop: int, window: int) -> np.ndarray:
     return (np.arange(n) * hop + hop - window / 2) / sample_rate
 
 
+def midi_to_hz(pitch: float | np.ndarray) -> float | np.ndarray:
+    """MIDI number (fraction = cents / 100) → Hz, A4 = 69 = 440 Hz."""
+    return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=float) - 69.0) / 12.0)
+
+
 def hz_to_midi(f0: np.ndarray) -> np.ndarray:
     """MIDI note numbers (float; 69 = A4 = 440 Hz); NaN where f0 is 0."""
     f0 = np.asarray(f0, float)
