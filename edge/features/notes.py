@@ -17,6 +17,7 @@ class Notes:
     offsets: np.ndarray    # (N,) seconds
     pitches: np.ndarray    # (N,) MIDI numbers, fractional for detuned notes (69 = A4 = 440 Hz)
     velocities: np.ndarray  # (N,) 0–127 (MIDI) or dBFS (transcribed)
+    channels: np.ndarray | None = None   # (N,) MIDI channel, for notes read from a file
 
     def __len__(self) -> int:
         return len(self.onsets)
@@ -28,8 +29,10 @@ class Notes:
         return midi_to_hz(self.pitches)
 
 
-def read_midi(path: str | Path, bend_range: float = 2.0) -> Notes:
-    """All notes of a MIDI file in seconds (tempo changes applied), pitch bends folded into pitch."""
+def read_midi(path: str | Path) -> Notes:
+    """All notes of a MIDI file in seconds (tempo changes applied), sorted by onset then pitch. A
+    channel's pitch bend at note-on is folded into the note's pitch, with the bend range the file sets
+    (RPN 0; 2 semitones by default); a key struck again while sounding ends in the order it began."""
     import mido
 
     try:
@@ -37,24 +40,35 @@ def read_midi(path: str | Path, bend_range: float = 2.0) -> Notes:
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
         raise MediaError(path, f"not a readable MIDI file ({exc})") from None
     t = 0.0
-    bend = np.zeros(16)
-    sounding: dict[tuple[int, int], tuple[float, float, int]] = {}
+    bend, bend_range, rpn = np.zeros(16), np.full(16, 2.0), [(127, 127)] * 16
+    sounding: dict[tuple[int, int], list[tuple[float, float, int]]] = {}
     rows = []
     for msg in midi:  # iterating a MidiFile yields delta times in seconds, tempo map applied
         t += msg.time
+        if msg.is_meta:
+            continue
+        ch = getattr(msg, "channel", 0)
         if msg.type == "pitchwheel":
-            bend[msg.channel] = msg.pitch / 8192.0 * bend_range
+            bend[ch] = msg.pitch / 8192.0 * bend_range[ch]
+        elif msg.type == "control_change":
+            if msg.control == 101:                                 # RPN select, MSB then LSB
+                rpn[ch] = (msg.value, rpn[ch][1])
+            elif msg.control == 100:
+                rpn[ch] = (rpn[ch][0], msg.value)
+            elif msg.control == 6 and rpn[ch] == (0, 0):           # data entry for RPN 0: bend range
+                bend_range[ch] = float(msg.value)
         elif msg.type == "note_on" and msg.velocity > 0:
-            sounding[(msg.channel, msg.note)] = (t, msg.note + bend[msg.channel], msg.velocity)
+            sounding.setdefault((ch, msg.note), []).append((t, msg.note + bend[ch], msg.velocity))
         elif msg.type in ("note_off", "note_on"):
-            start = sounding.pop((msg.channel, msg.note), None)
-            if start is not None:
-                rows.append((start[0], t, start[1], start[2]))
+            started = sounding.get((ch, msg.note))
+            if started:
+                onset, pitch, velocity = started.pop(0)
+                rows.append((onset, pitch, t, velocity, ch))
     if not rows:
         raise MediaError(path, "MIDI file has no notes")
     rows.sort()
     a = np.array(rows, float)
-    return Notes(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
+    return Notes(a[:, 0], a[:, 2], a[:, 1], a[:, 3], a[:, 4].astype(int))
 
 
 def melody(notes: Notes) -> Notes:

@@ -175,42 +175,13 @@ class MidiNote:
 
 
 def read_midi_notes(path: str | Path) -> list[MidiNote]:
-    """Every note of a MIDI file in seconds (tempo map applied), with pitch bends and bend ranges
-    (RPN 0) folded into a fractional pitch. For checking files, not a general MIDI parser."""
-    path = Path(path)
-    try:
-        midi = mido.MidiFile(path)
-    except (OSError, ValueError, EOFError) as exc:
-        raise PerfscoreError(f"{path}: not a readable MIDI file ({exc})") from None
-    now = 0.0
-    bend = [0.0] * 16
-    bend_range = [2.0] * 16
-    rpn = [(127, 127)] * 16
-    sounding: dict[tuple[int, int], list[tuple[float, float, int]]] = {}
-    notes = []
-    for message in midi:                     # merged tracks, .time in seconds
-        now += message.time
-        if message.is_meta:
-            continue
-        ch = getattr(message, "channel", 0)
-        if message.type == "pitchwheel":
-            bend[ch] = message.pitch / 8192.0 * bend_range[ch]
-        elif message.type == "control_change":
-            if message.control == 101:
-                rpn[ch] = (message.value, rpn[ch][1])
-            elif message.control == 100:
-                rpn[ch] = (rpn[ch][0], message.value)
-            elif message.control == 6 and rpn[ch] == (0, 0):
-                bend_range[ch] = float(message.value)
-        elif message.type == "note_on" and message.velocity > 0:
-            sounding.setdefault((ch, message.note), []).append((now, bend[ch], message.velocity))
-        elif message.type in ("note_off", "note_on"):
-            started = sounding.get((ch, message.note))
-            if started:
-                onset, semis, velocity = started.pop(0)
-                notes.append(MidiNote(onset, now, message.note + semis, velocity, ch))
-    notes.sort(key=lambda n: (n.onset_s, n.pitch))
-    return notes
+    """Every note of a MIDI file as the box reads it (edge.features.notes.read_midi), one object each:
+    the files written here are checked with the parser that will read them."""
+    from edge.features.notes import read_midi
+
+    n = read_midi(path)
+    return [MidiNote(float(n.onsets[i]), float(n.offsets[i]), float(n.pitches[i]), int(n.velocities[i]),
+                     int(n.channels[i])) for i in range(len(n))]
 
 
 @dataclass(frozen=True)
