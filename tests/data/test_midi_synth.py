@@ -116,3 +116,11 @@ def test_pitch_bends_are_heard(tmp_path, program, cents):
     heard = 1200 * np.log2(f0_hz(audio[int(0.7 * 44100):int(1.7 * 44100)], 44100, 380, 500) / 440)
     # FluidR3's own samples are tuned within a few cents; the bend itself is exact.
     assert heard == pytest.approx(cents, abs=5.0)
+
+
+def test_the_box_reads_bends_with_the_range_the_file_sets(tmp_path):
+    # Written with a 12-semitone bend range (RPN 0): read with the default 2, 40 cents would read as 6.7.
+    notes = [PerformedNote(0.1, 0.5, 60.4, 80, 0), PerformedNote(0.6, 0.9, 62.0, 80, 1)]
+    path = write_performance_midi(notes, tmp_path / "wide.mid", bend_range=12)
+    back = read_midi_notes(path)
+    assert [n.pitch for n in back] == pytest.approx([60.4, 62.0], abs=0.002)
