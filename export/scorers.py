@@ -60,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def parity_windows(n_random: int = 64, seed: int = 0) -> np.ndarray:
     """Windows shaped like real input: a dance-like block (person present, smooth pose, beat phase),
     a music-like block (no pose), and random values in the features' ranges."""
-    from edge.features.sequence import POSE_DIM
+    from edge.features.sequence import COLUMN, POSE_DIM
     from edge.scoring.learned.windows import N_FEATURES, WINDOW_FRAMES
 
     rng = np.random.default_rng(seed)
@@ -73,9 +73,9 @@ def parity_windows(n_random: int = 64, seed: int = 0) -> np.ndarray:
     music = np.zeros_like(dance)
     for block in (dance, music):
         block[:, :, POSE_DIM:] = rng.uniform(0, 1, (n_random, WINDOW_FRAMES, N_FEATURES - POSE_DIM))
-        block[:, :, POSE_DIM + 3] = rng.uniform(-1, 1, (n_random, 1))           # pitch
-        block[:, :, POSE_DIM + 5] = np.sin(2 * np.pi * 2 * t)[None]              # beat phase
-        block[:, :, POSE_DIM + 6] = np.cos(2 * np.pi * 2 * t)[None]
+        block[:, :, COLUMN["pitch"]] = rng.uniform(-1, 1, (n_random, 1))
+        block[:, :, COLUMN["beat_phase_sin"]] = np.sin(2 * np.pi * 2 * t)[None]
+        block[:, :, COLUMN["beat_phase_cos"]] = np.cos(2 * np.pi * 2 * t)[None]
     rand = rng.normal(0, 1, (n_random, WINDOW_FRAMES, N_FEATURES)).astype(np.float32)
     return np.concatenate([dance, music, rand]).astype(np.float32)
 

@@ -38,6 +38,10 @@ POSE_NAMES = tuple(f"{n}_{axis}" for n in (
     "left_heel", "right_heel", "left_foot_index", "right_foot_index") for axis in "xyz") + ("person_present",)
 AUDIO_NAMES = ("onset_envelope", "note_onset", "loudness", "pitch", "voiced", "beat_phase_sin",
                "beat_phase_cos") + tuple(f"mfcc_{k}" for k in range(13))
+# Where things are in a model frame (pose, then audio): the person-present flag, each audio feature.
+N_KEYPOINTS = len(KEYPOINTS)
+PRESENT = POSE_DIM - 1
+COLUMN = {name: POSE_DIM + i for i, name in enumerate(AUDIO_NAMES)}
 
 
 @dataclass

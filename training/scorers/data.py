@@ -16,15 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.features.sequence import KEYPOINTS, POSE_DIM
+from edge.features.sequence import COLUMN, KEYPOINTS, POSE_DIM, PRESENT
 from edge.features.landmarks import MIRROR
 from edge.scoring.learned.windows import WINDOW_FRAMES, model_frames, stack_windows, window_starts
 from edge.scoring.result import GRADES, SUBSCORES
 from training.data.corpus_store import Corpus
 from training.data.labels import label
 
-ONSET, PITCH, VOICED = POSE_DIM + 1, POSE_DIM + 3, POSE_DIM + 4
-PRESENT = POSE_DIM - 1
+ONSET, PITCH, VOICED = COLUMN["note_onset"], COLUMN["pitch"], COLUMN["voiced"]
 _NEAREST = [ONSET, VOICED, PRESENT]
 TIME_SIZES = {"dance": ("timing_offset_s", "timing_jitter_s"), "music": ("onset_jitter_ms",)}
 

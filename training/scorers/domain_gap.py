@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from edge.features.sequence import N_KEYPOINTS
 from edge.scoring.result import SUBSCORES
 
 
@@ -89,7 +90,7 @@ def feature_gap(retargeted: np.ndarray, real: np.ndarray) -> dict:
     both = (a[:, -1] > 0.5) & (b[:, -1] > 0.5)
     if both.sum() < 3:
         return {"frames_compared": int(both.sum())}
-    pa, pb = a[both, :-1].reshape(-1, 17, 3), b[both, :-1].reshape(-1, 17, 3)
+    pa, pb = a[both, :-1].reshape(-1, N_KEYPOINTS, 3), b[both, :-1].reshape(-1, N_KEYPOINTS, 3)
     speed_a = np.linalg.norm(np.diff(pa, axis=0), axis=2).mean(axis=1)
     speed_b = np.linalg.norm(np.diff(pb, axis=0), axis=2).mean(axis=1)
     return {"frames_compared": int(both.sum()),

@@ -35,16 +35,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from edge.features.sequence import AUDIO_DIM, POSE_DIM
+from edge.features.sequence import AUDIO_DIM, COLUMN, N_KEYPOINTS, POSE_DIM, PRESENT
 
-PITCH, VOICED = POSE_DIM + 3, POSE_DIM + 4       # columns in the 72-feature frame
-PRESENT = POSE_DIM - 1
+PITCH, VOICED = COLUMN["pitch"], COLUMN["voiced"]
 N_OUT = 5
 ENCODERS = ("cnn", "lstm", "gru", "transformer")
 FUSIONS = ("early", "late", "hybrid")
 
 
-N_KEYPOINTS = (POSE_DIM - 1) // 3
 VELOCITY_SCALE = 10.0        # per-frame displacement in torso lengths → about unit size (median speed ~0.1)
 
 

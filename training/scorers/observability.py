@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from edge.features.sequence import AUDIO_NAMES, POSE_DIM
+from edge.features.sequence import COLUMN, POSE_DIM
 
-A = {n: POSE_DIM + i for i, n in enumerate(AUDIO_NAMES)}
+A = COLUMN
 
 
 def _speed(f: np.ndarray) -> np.ndarray:
