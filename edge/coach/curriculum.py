@@ -33,12 +33,13 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from ..config.base import StrictModel
+from ..config.coach import CoachConfig
 from .catalogue import task_for
 from .errors import CoachError
 from .observation import ACTIONS, SKILL_NAMES, SKILLS
 
 Skill = Literal["TP", "ME", "SR", "IS"]
-THETA = 0.75
+THETA = CoachConfig.model_fields["theta"].default     # coach.theta unless a caller passes the configured one
 
 
 class Module(StrictModel):

@@ -16,12 +16,13 @@ last measured value forward and never invents one (see edge/coach/student.py).
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Mapping, get_args
 
+from ..scoring.result import SUBSCORES as SCORED, Discipline
 from .errors import CoachError
 
-SUBSCORES = ("rhythm", "sync", "technique", "expression", "interpretation", "overall")
-DISCIPLINES = ("dance", "music")
+SUBSCORES = (*SCORED, "overall")           # what an assessment may carry
+DISCIPLINES = get_args(Discipline)
 TECHNICAL = ("technique", "rhythm", "sync")
 
 
