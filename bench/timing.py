@@ -1,4 +1,5 @@
-"""What the benchmarks share: a summary of repeated timings, and writing the JSON result."""
+"""Shared by the benchmarks that time single calls (coach policy, learned scorers): a summary of repeated
+timings, and writing the JSON result. The pipeline benchmarks write their own, richer reports."""
 
 from __future__ import annotations
 
