@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable
 
+from .store import read_record
 from .worker import Task, worker_main
 
 SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -90,6 +91,8 @@ class Pool:
             self.stop()
 
     def _give(self, slot: _Slot, task: Task) -> None:
+        if slot.process is not None and not slot.process.is_alive():
+            self._kill(slot)     # died between two entries: the next entry goes to a new worker, not a corpse
         if slot.process is not None:
             try:
                 slot.conn.send(task)
@@ -131,7 +134,9 @@ class Pool:
                 task, slot.task = slot.task, None
                 reason = f"the scoring process died ({_describe_exit(slot.process.exitcode)}) on this recording"
                 self._forget(slot)
-                on_done(task, Crash("crashed", reason))
+                # Killed after writing its record but before sending it: the result is finished, keep it.
+                finished = read_record(self.entries_dir, task.key)
+                on_done(task, finished if finished is not None else Crash("crashed", reason))
             elif self.timeout_s and time.monotonic() - slot.started > self.timeout_s:
                 task, slot.task = slot.task, None
                 self._kill(slot)

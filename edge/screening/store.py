@@ -88,16 +88,20 @@ class Store:
             self._lock_fh = None
 
     def load(self, key: str) -> dict[str, Any] | None:
-        """The finished record of `key`, or None. A record that does not parse (written by something
-        else, or a disk that failed) is moved aside to `<key>.json.bad` so the entry is scored again."""
-        path = record_path(self.entries_dir, key)
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-            if record.get("schema") == RECORD_SCHEMA and record.get("key") == key:
-                return record
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError):
-            pass
-        path.replace(path.with_name(path.name + ".bad"))
+        return read_record(self.entries_dir, key)
+
+
+def read_record(entries_dir: Path, key: str) -> dict[str, Any] | None:
+    """The finished record of `key`, or None. A record that does not parse (written by something
+    else, or a disk that failed) is moved aside to `<key>.json.bad` so the entry is scored again."""
+    path = record_path(entries_dir, key)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record.get("schema") == RECORD_SCHEMA and record.get("key") == key:
+            return record
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError):
+        pass
+    path.replace(path.with_name(path.name + ".bad"))
+    return None
