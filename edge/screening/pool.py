@@ -88,7 +88,17 @@ class Pool:
                         on_start(task)
                 self._collect(on_done)
         finally:
+            self._keep_finished(on_done)
             self.stop()
+
+    def _keep_finished(self, on_done) -> None:
+        """On the way out (interrupted): an entry whose worker wrote its record but had not yet sent it
+        is finished; hand it on rather than lose it with the worker."""
+        for slot in self.slots:
+            if slot.task is not None:
+                finished = read_record(self.entries_dir, slot.task.key)
+                if finished is not None:
+                    on_done(slot.task, finished)
 
     def _give(self, slot: _Slot, task: Task) -> None:
         if slot.process is not None and not slot.process.is_alive():
