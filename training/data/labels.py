@@ -25,7 +25,7 @@ import numpy as np
 from edge.config.scoring import GradesConfig, WeightsConfig
 from edge.scoring.result import GRADES, SUBSCORES, grade_of, overall_score
 
-RUBRIC_VERSION = "perfscore.rubric-labels/1"
+RUBRIC_VERSION = "perfscore.rubric-labels/2"   # 2: docs/scoring.md's one meaning per sub-score
 
 # Size of each fault at which it costs all it can (severity 1).
 FULL = {
@@ -48,24 +48,21 @@ FULL = {
     "no_rubato": 1.0,               # 1 − (phrase-end rubato / 0.3)
 }
 
-# sub-score -> {fault: weight}; weights of a sub-score sum to 1.
+# sub-score -> {fault: weight}; weights of a sub-score sum to 1. The meanings are docs/scoring.md's, shared
+# with the rubric (edge/scoring/rubric/): rhythm = the performer's own pulse; sync = movement on the music's
+# beat; technique = clean execution, judged without knowing the piece; expression = dynamics and energy;
+# interpretation = faithfulness to the score or choreography (its notes or moves, and its phrasing).
 DANCE_RUBRIC: dict[str, dict[str, float]] = {
-    # the dancer's own pulse: steady, continuous, smooth
-    "rhythm": {"timing_jitter_s": 0.50, "freeze_fraction": 0.25, "jerkiness": 0.25},
-    # movement on the music's beat
+    "rhythm": {"timing_jitter_s": 0.60, "freeze_fraction": 0.40},
     "sync": {"timing_offset_s": 0.65, "timing_jitter_s": 0.35},
-    # clean execution: smooth, well-shaped, full extension
-    "technique": {"jerkiness": 0.40, "pose_deviation_deg": 0.35, "amplitude_loss": 0.25},
-    # energy and continuity
+    "technique": {"jerkiness": 1.0},
     "expression": {"amplitude_loss": 0.55, "freeze_fraction": 0.45},
-    # faithfulness to the choreography
     "interpretation": {"mirror_fraction": 0.60, "pose_deviation_deg": 0.40},
 }
 MUSIC_RUBRIC: dict[str, dict[str, float]] = {
     "rhythm": {"onset_jitter_ms": 0.55, "tempo_instability": 0.45},
-    "technique": {"detune_cents": 0.30, "pitch_jitter_cents": 0.25, "wrong_note_rate": 0.25, "missed_note_rate": 0.20},
+    "technique": {"detune_cents": 0.55, "pitch_jitter_cents": 0.45},
     "expression": {"flat_dynamics": 0.40, "no_rubato": 0.25, "tempo_instability": 0.35},
-    # faithfulness to the score and its phrasing
     "interpretation": {"wrong_note_rate": 0.45, "missed_note_rate": 0.30, "flat_dynamics": 0.15, "no_rubato": 0.10},
 }
 for _rubric in (DANCE_RUBRIC, MUSIC_RUBRIC):

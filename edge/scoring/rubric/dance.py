@@ -7,6 +7,7 @@ from scipy.signal import welch
 
 from ...features.landmarks import BODY, INDEX
 from ...features.pose_normalize import joint_angles
+from ...features.audio.beats import fit_grid
 from ...features.rhythm import beat_alignment, nearest_distance
 from ..curves import blend, early_or_late, points, smooth_and_rest
 from ..result import SubScore
@@ -21,35 +22,90 @@ PAIRS = (("left_elbow", "right_elbow"), ("left_shoulder", "right_shoulder"),
 
 
 def rhythm(w: Window) -> SubScore:
-    """Does a movement accent meet each music beat, and how early or late?
+    """The dancer's own pulse: do the movement accents keep a steady beat, and does the movement go on?
 
-    Judged per music beat (the nearest motion beat to it), so extra accents between beats, which many
-    dances have, cost nothing, while beats with no accent near them count as missed."""
-    motion, beats = w.analysis.motion_beats_s, w.beats()
-    if len(motion) < MIN_BEATS or len(beats) < MIN_BEATS:
-        return SubScore(None, "Too few beats or movement accents here to judge timing.",
-                        {"motion_beats": int(len(w.motion_beats()))}, RUBRIC_MODEL)
-    beats = beats[(beats >= motion.min() - HIT_MS / 1000) & (beats <= motion.max() + HIT_MS / 1000)]
-    if len(beats) < MIN_BEATS:
-        return SubScore(None, "The dancer's movement does not cover the music here.", {}, RUBRIC_MODEL)
-    off_ms = -nearest_distance(beats, motion) * 1000.0  # accent − beat: positive = late
-    hit = np.abs(off_ms) <= HIT_MS
-    mean_abs = float(np.abs(off_ms[hit]).mean()) if hit.any() else None
-    mean = float(off_ms[hit].mean()) if hit.any() else 0.0
-    value = blend([(points(mean_abs, full=30.0, zero=HIT_MS), 0.5), (100.0 * float(hit.mean()), 0.5)])
-    sentence = f"{int(hit.sum())} of {len(beats)} beats are met by a movement accent"
-    if hit.any():
-        sentence += f", {early_or_late(mean)} on average"
-    return SubScore(value, sentence + ".", {"beats": int(len(beats)), "beats_hit": int(hit.sum()),
-                                            "hit_offset_mean_ms": round(mean, 1),
-                                            "hit_offset_mean_abs_ms": None if mean_abs is None else round(mean_abs, 1)},
-                    RUBRIC_MODEL)
+    Not whether the accents are on the music's beat (that is `sync`): a dancer steadily 100 ms behind keeps
+    a steady pulse. With music, its beats are the ruler: the spread of each beat's nearest accent about
+    their common offset. Without music, a steady grid fitted through the accents at their own period
+    (cut in halves: off-beat accents are part of many dances). Time spent frozen counts against continuity."""
+    motion = w.motion_beats()
+    measurements: dict = {"motion_beats": int(len(motion))}
+    spread_ms, ruler = _pulse_spread_ms(motion, w.beats())
+    regularity = None
+    if spread_ms is not None:
+        regularity = points(spread_ms, full=PULSE_FULL_MS, zero=PULSE_ZERO_MS)
+        measurements |= {"accent_spread_ms": round(spread_ms, 1), "pulse_ruler": ruler}
+    frozen = _frozen_fraction(w)
+    if frozen is not None:
+        measurements["frozen_fraction"] = round(frozen, 3)
+    value = blend([(regularity, 0.6), (None if frozen is None else points(frozen, full=0.0, zero=FROZEN_ZERO), 0.4)])
+    if value is None:
+        return SubScore(None, "Too few movement accents here to judge the dancer's pulse.", measurements, RUBRIC_MODEL)
+    bits = []
+    if spread_ms is not None:
+        bits.append(f"movement accents keep a steady pulse (spread {spread_ms:.0f} ms)" if spread_ms <= 60 else
+                    f"movement accents wander from a steady pulse (spread {spread_ms:.0f} ms)")
+    if frozen is not None and frozen >= 0.05:
+        bits.append(f"the movement stops for {100 * frozen:.0f} % of the time")
+    sentence = (bits[0][0].upper() + "; ".join(bits)[1:] + ".") if bits else "The movement keeps going throughout."
+    return SubScore(value, sentence, measurements, RUBRIC_MODEL)
+
+
+PULSE_FULL_MS, PULSE_ZERO_MS = 40.0, 120.0   # spread of accents: MediaPipe's own (~40 ms here) … no pulse
+FROZEN_ZERO = 0.30                            # a dance still for 30 % of its time has lost its flow
+FROZEN_SPEED = 0.15                           # below this share of the median joint speed the body is still
+FROZEN_MIN_S = 0.4                            # stillness shorter than this is a held accent, not a freeze
+
+
+def _pulse_spread_ms(accents: np.ndarray, beats: np.ndarray) -> tuple[float | None, str]:
+    """(robust spread in ms of the accents about a steady pulse, which ruler measured it)."""
+    if len(beats) >= MIN_BEATS + 1 and len(accents) >= MIN_BEATS:
+        period = float(np.median(np.diff(beats)))
+        offsets = -nearest_distance(beats, accents)                # accent − beat, per music beat
+        offsets = offsets[np.abs(offsets) <= period / 2]           # beats with no accent near: not a pulse error
+        if len(offsets) >= MIN_BEATS:
+            return _robust_std_ms(offsets), "music beats"
+    if len(accents) >= MIN_BEATS + 1:
+        grid = fit_grid(accents)
+        if grid is not None and grid[1] > 0:
+            start, half = grid[0], grid[1] / 2
+            phase = (accents - start) / half
+            return _robust_std_ms((phase - np.round(phase)) * half), "own accents"
+    return None, ""
+
+
+def _robust_std_ms(seconds: np.ndarray) -> float:
+    """1.4826 × the median absolute deviation from the median: a std that one stray accent cannot inflate."""
+    return float(1.4826 * np.median(np.abs(seconds - np.median(seconds))) * 1000.0)
+
+
+def _frozen_fraction(w: Window) -> float | None:
+    """Share of the window in stretches of FROZEN_MIN_S or more where joints move at under FROZEN_SPEED of
+    their median speed."""
+    motion = w.analysis.motion
+    if motion is None:
+        return None
+    sel = w.inside(motion.times) & np.isfinite(motion.speed)
+    if sel.sum() < MIN_FRAMES:
+        return None
+    times, speed = motion.times[sel], motion.speed[sel]
+    still = speed < FROZEN_SPEED * np.median(speed)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], still.astype(int), [0]])))
+    frame = float(np.median(np.diff(times)))
+    frozen = sum((stop - start) * frame for start, stop in zip(edges[::2], edges[1::2])
+                 if (stop - start) * frame >= FROZEN_MIN_S)
+    return float(min(frozen / (len(times) * frame), 1.0))
 
 
 HIT_MS = 100.0  # an accent within 100 ms of a beat meets it
 
 
 def sync(w: Window) -> SubScore:
+    """Movement on the music's beat: the AIST++ beat alignment of the movement accents, and per music beat
+    whether an accent meets it (within HIT_MS) and how early or late.
+
+    Per music beat (the nearest accent to it), extra accents between beats, which many dances have, cost
+    nothing, while beats with no accent near them count as missed."""
     motion, music = w.motion_beats(), w.all_beats()
     sigma = w.settings.rhythm.beat_sigma_frames_at_60fps / 60.0
     a = w.analysis.audio
@@ -59,11 +115,24 @@ def sync(w: Window) -> SubScore:
         return SubScore(None, "Too few movement accents here to judge synchronisation.", {}, RUBRIC_MODEL)
     inside = motion[(motion >= span[0]) & (motion <= span[1])]
     close = int(np.sum(np.abs(nearest_distance(inside, music)) <= sigma))
+    measurements = {"beat_alignment": round(score, 4), "accents_on_beat": close, "accents": int(len(inside))}
+    beats = w.beats()
+    beats = beats[(beats >= inside.min(initial=np.inf) - HIT_MS / 1000) & (beats <= inside.max(initial=-np.inf) + HIT_MS / 1000)]
+    timing = met = None
     sentence = (f"{close} of {len(inside)} movement accents land within {sigma * 1000:.0f} ms of a music beat "
-                f"(beat alignment {score:.2f}).")
-    return SubScore(points(score, full=0.7, zero=0.1), sentence,
-                    {"beat_alignment": round(score, 4), "accents_on_beat": close, "accents": int(len(inside))},
-                    RUBRIC_MODEL)
+                f"(beat alignment {score:.2f})")
+    if len(beats) >= MIN_BEATS:
+        off_ms = -nearest_distance(beats, inside) * 1000.0  # accent − beat: positive = late
+        hit = np.abs(off_ms) <= HIT_MS
+        met = 100.0 * float(hit.mean())
+        if hit.any():
+            timing = points(float(np.abs(off_ms[hit]).mean()), full=30.0, zero=HIT_MS)
+            sentence += f"; {int(hit.sum())} of {len(beats)} beats are met, {early_or_late(float(off_ms[hit].mean()))} on average"
+        measurements |= {"beats": int(len(beats)), "beats_hit": int(hit.sum()),
+                         "hit_offset_mean_ms": round(float(off_ms[hit].mean()), 1) if hit.any() else None,
+                         "hit_offset_mean_abs_ms": round(float(np.abs(off_ms[hit]).mean()), 1) if hit.any() else None}
+    value = blend([(points(score, full=0.7, zero=0.1), 0.5), (timing, 0.25), (met, 0.25)])
+    return SubScore(value, sentence + ".", measurements, RUBRIC_MODEL)
 
 
 def _shakiness(times: np.ndarray, pose: np.ndarray) -> float | None:
@@ -105,20 +174,8 @@ def _symmetry(pose: np.ndarray) -> float | None:
 
 
 def technique(w: Window) -> SubScore:
-    ref = w.dance_reference()
-    if ref is not None and len(ref.path_times_s):
-        sel = w.inside(ref.path_times_s)
-        if sel.sum() >= MIN_FRAMES:
-            per_joint = np.nanmean(ref.path_errors_deg[sel], axis=0)
-            error = float(np.nanmean(per_joint))
-            worst = ref.joint_names[int(np.nanargmax(per_joint))].replace("_", " ")
-            value = points(error, full=8.0, zero=40.0)
-            sentence = f"Joint angles differ from the reference by {error:.0f}° on average, most at the {worst}"
-            if ref.mirrored:
-                value = max(0.0, value - 15.0)
-                sentence += "; the choreography was danced mirrored (left and right swapped)"
-            return SubScore(value, sentence + ".", {"joint_angle_error_deg": round(error, 2), "worst_joint": worst,
-                                                    "mirrored": ref.mirrored}, RUBRIC_MODEL)
+    """How cleanly the body executes, whatever the choreography: smoothness, balance, symmetry.
+    (Whether the moves are the choreography's is `interpretation`.)"""
     times, pose = w.pose_in_window()
     if len(times) < MIN_FRAMES:
         return SubScore(None, "The body is not visible long enough here to judge technique.", {}, RUBRIC_MODEL)
@@ -163,6 +220,9 @@ def expression(w: Window) -> SubScore:
 
 
 def interpretation(w: Window) -> SubScore:
+    """Faithfulness to the choreography (reference only): joint angles against the reference along the
+    DTW alignment, and whether it was danced mirrored. Timing shaping against the reference is reported,
+    not scored (a dancer who follows the reference exactly has not danced it worse)."""
     ref = w.dance_reference()
     if ref is None:
         return SubScore(None, "Interpretation is judged against a reference recording; none was given.", {},
@@ -170,15 +230,20 @@ def interpretation(w: Window) -> SubScore:
     sel = w.inside(ref.path_times_s)
     if sel.sum() < MIN_FRAMES:
         return SubScore(None, "Too little of the reference aligns here to judge interpretation.", {}, RUBRIC_MODEL)
+    per_joint = np.nanmean(ref.path_errors_deg[sel], axis=0)
+    error = float(np.nanmean(per_joint))
+    worst = ref.joint_names[int(np.nanargmax(per_joint))].replace("_", " ")
+    value = points(error, full=8.0, zero=40.0)
+    sentence = f"Joint angles differ from the choreography by {error:.0f}° on average, most at the {worst}"
+    if ref.mirrored:
+        value = max(0.0, value - MIRROR_PENALTY)
+        sentence += "; it was danced mirrored (left and right swapped)"
     # Timing relative to the reference, sampled every ~0.1 s: phrase-scale shaping vs frame-to-frame jitter.
     lag_ms = ref.path_lag_s[sel][::3] * 1000.0
     shape, jitter = (float(np.std(part)) for part in smooth_and_rest(lag_ms, width=9))
-    value = points(shape, full=120.0, zero=10.0) * points(jitter, full=20.0, zero=100.0) / 100.0
-    if shape < 20:
-        sentence = "The timing follows the reference closely, with little personal shaping."
-    elif jitter > 60:
-        sentence = f"Timing departs from the reference by {shape:.0f} ms, but unevenly from moment to moment."
-    else:
-        sentence = f"Timing is shaped against the reference over phrases ({shape:.0f} ms), evenly."
-    return SubScore(value, sentence, {"timing_shaping_ms": round(shape, 1), "timing_jitter_ms": round(jitter, 1)},
-                    RUBRIC_MODEL)
+    return SubScore(value, sentence + ".", {"joint_angle_error_deg": round(error, 2), "worst_joint": worst,
+                                            "mirrored": ref.mirrored, "timing_shaping_ms": round(shape, 1),
+                                            "timing_jitter_ms": round(jitter, 1)}, RUBRIC_MODEL)
+
+
+MIRROR_PENALTY = 15.0   # points: a mirrored choreography is a different fault from dancing it wrong

@@ -2,5 +2,5 @@
 
 from ..result import ModelInfo
 
-RUBRIC_VERSION = "1.0"
+RUBRIC_VERSION = "2.0"   # 2.0: one meaning per sub-score (docs/scoring.md)
 RUBRIC_MODEL = ModelInfo(name="rubric", version=RUBRIC_VERSION, backend="python", precision="fp64")
