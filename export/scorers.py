@@ -28,8 +28,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import numpy as np
-
+# numpy is imported in the functions that use it: `perfscore --help` registers this command without it.
 from edge import MODELS_DIR, PROJECT_ROOT
 from edge.errors import ModelError, PerfscoreError
 from edge.models import MANIFEST
@@ -60,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def parity_windows(n_random: int = 64, seed: int = 0) -> np.ndarray:
     """Windows shaped like real input: a dance-like block (person present, smooth pose, beat phase),
     a music-like block (no pose), and random values in the features' ranges."""
+    import numpy as np
     from edge.features.sequence import COLUMN, POSE_DIM
     from edge.scoring.learned.windows import N_FEATURES, WINDOW_FRAMES
 
@@ -82,6 +82,7 @@ def parity_windows(n_random: int = 64, seed: int = 0) -> np.ndarray:
 
 def corpus_windows(corpus: Path | None, n: int = 256, seed: int = 0) -> np.ndarray | None:
     """Real windows (the corpus's held-out test split) to judge int8 accuracy on; None without a corpus."""
+    import numpy as np
     if corpus is None or not Path(corpus).exists():
         return None
     from edge.scoring.learned.windows import model_frames, stack_windows, window_starts
@@ -128,6 +129,7 @@ def _unit(outputs: list[np.ndarray]) -> list[np.ndarray]:
 def max_diff(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     """Largest difference of any output on the 0–1 scale (sub-score fractions, grade probabilities,
     attention weights): float32 convolutions summed in another order differ by ~1e-4 *points*."""
+    import numpy as np
     return float(max(np.max(np.abs(x - y)) for x, y in zip(_unit(a), _unit(b))))
 
 
@@ -155,6 +157,7 @@ def scorer_spec(model, data: dict) -> dict:
 
 def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, tflite: bool = False,
                real: np.ndarray | None = None) -> list[dict]:
+    import numpy as np
     import torch
 
     from training.scorers.checkpoint import load_checkpoint
@@ -227,6 +230,7 @@ def export_tflite(wrapper, out_dir: Path, spec: dict, common: dict, manifest_pat
                   windows: np.ndarray, expected: list[np.ndarray]) -> list[dict]:
     """torch.export here (batch of one window) → .pt2 → litert-torch in its venv (a subprocess)
     → .tflite, checked with ai-edge-litert here against torch."""
+    import numpy as np
     import tempfile
 
     import torch

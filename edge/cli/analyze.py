@@ -6,9 +6,7 @@ import argparse
 import json
 import sys
 
-from ..analysis import analyze
 from ..errors import NotScorable
-from ..scoring import score
 from . import exitcodes
 from .progress import frame_progress
 
@@ -31,6 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The measuring stack (numpy, scipy, MediaPipe, PyAV, aubio) loads only here: `perfscore --help` stays instant.
+    from ..analysis import analyze
+    from ..scoring import score
+
     with frame_progress(f"analyze {args.media}") as on_frame:
         analysis = analyze(args.media, args.settings, reference=args.reference, on_frame=on_frame)
     doc = analysis.to_dict()

@@ -2,6 +2,10 @@
 
 Subcommands of the box live in edge/cli/; workstation subcommands (`train`, `export`) plug in
 through the `perfscore.commands` entry-point group, so the box never imports them.
+
+Building the parser imports argparse and the subcommand modules only; each subcommand imports what
+it measures with (numpy, scipy, MediaPipe, PyAV, aubio, onnxruntime, pydantic) when it runs, so
+`perfscore --help` and `--version` answer at once (tests/cli/test_startup.py, bench/cli_startup.py).
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import sys
 from importlib.metadata import entry_points
 
 from .. import __version__
-from ..config import load_settings
 from ..errors import ConfigError, PerfscoreError
 from . import analyze, coach, exitcodes, screen
 
@@ -50,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         # already in our one-line error or in the result's warnings.
         logging.getLogger("libav").setLevel(logging.CRITICAL)
     try:
+        from ..config import load_settings   # pydantic and YAML: only once a command runs
+
         args.settings = load_settings(args.config)
         return args.run(args)
     except PerfscoreError as exc:

@@ -17,24 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-OBSERVATION_VERSION = "coach-observation/1"
+from .vocabulary import ACTION_NAMES, ACTION_SKILL, ACTIONS, SKILL_NAMES, SKILLS  # noqa: F401  (re-exported)
 
-SKILLS = ("TP", "ME", "SR", "IS")
-SKILL_NAMES = {
-    "TP": "technical proficiency",
-    "ME": "musical expressiveness",
-    "SR": "sight-reading",
-    "IS": "interpretative skill",
-}
-ACTIONS = ("TE", "EP", "SRP", "CIT")
-ACTION_NAMES = {
-    "TE": "technical exercise",
-    "EP": "expressive practice",
-    "SRP": "sight-reading practice",
-    "CIT": "creative interpretation task",
-}
-# Action i trains skill i: TE→TP, EP→ME, SRP→SR, CIT→IS.
-ACTION_SKILL = dict(zip(ACTIONS, SKILLS))
+OBSERVATION_VERSION = "coach-observation/1"
 
 SKILL_MAX = 100.0
 # Learning pace beyond ±5 ASM points per assessment is clipped: the simulator's fastest

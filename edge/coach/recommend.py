@@ -39,8 +39,11 @@ class Recommendation:
     reason: str
     state: dict
     model: dict | None
+    feedback: dict[str, str] | None = None    # the latest assessment's sub-scores: one sentence each
 
     def to_dict(self) -> dict:
+        """Everything a `recommendation` message carries: performer, task (code, name, title,
+        instruction), reason, Q-values, feedback, the student-model summary and the policy model."""
         return asdict(self)
 
 
@@ -61,8 +64,10 @@ def _facts(state: StudentState) -> str:
     return sentence[0].upper() + sentence[1:]
 
 
-def recommend(state: StudentState, policy: CoachPolicy | None) -> Recommendation:
-    """`policy` may be None only while a skill is unmeasured (it is not consulted then)."""
+def recommend(state: StudentState, policy: CoachPolicy | None,
+              feedback: dict[str, str] | None = None) -> Recommendation:
+    """`policy` may be None only while a skill is unmeasured (it is not consulted then).
+    `feedback` (sub-score → sentence) is passed through to the recommendation as it is."""
     if state.discipline is None:
         raise ValueError(f"performer {state.performer} has no assessment yet")
     summary = {"assessments": state.assessments, "moving_average": state.moving_average, "asm": state.asm,
@@ -74,7 +79,7 @@ def recommend(state: StudentState, policy: CoachPolicy | None) -> Recommendation
         reason = (f"{SKILL_NAMES[skill]} ({skill}) has not been measured yet: {why}. "
                   "The policy needs all four skills, so this task comes first.")
         return Recommendation(state.performer, state.discipline, action, ACTION_NAMES[action],
-                              task_for(state.discipline, action), None, reason, summary, None)
+                              task_for(state.discipline, action), None, reason, summary, None, feedback)
 
     if policy is None:
         raise ValueError("a policy is needed once every skill has been measured")
@@ -83,7 +88,7 @@ def recommend(state: StudentState, policy: CoachPolicy | None) -> Recommendation
     action = max(ACTIONS, key=q_values.get)
     return Recommendation(state.performer, state.discipline, action, ACTION_NAMES[action],
                           task_for(state.discipline, action), q_values, explain(q_values, state), summary,
-                          policy.model_info)
+                          policy.model_info, feedback)
 
 
 def explain(q_values: dict[str, float], state: StudentState) -> str:

@@ -16,13 +16,15 @@ last measured value forward and never invents one (see edge/coach/student.py).
 from __future__ import annotations
 
 import math
-from typing import Mapping, get_args
+from typing import Mapping
 
-from ..scoring.result import SUBSCORES as SCORED, Discipline
 from .errors import CoachError
+from .vocabulary import ASSESSED, DISCIPLINES  # noqa: F401  (re-exported)
 
-SUBSCORES = (*SCORED, "overall")           # what an assessment may carry
-DISCIPLINES = get_args(Discipline)
+# What an assessment may carry: the scoring contract's sub-scores (edge/scoring/result.py) and the
+# overall, named in vocabulary.py so the coach does not import the scoring package (and with it the
+# measuring stack); tests/coach/test_coach_service.py checks the names agree.
+SUBSCORES = ASSESSED
 TECHNICAL = ("technique", "rhythm", "sync")
 
 

@@ -4,6 +4,9 @@ Performers are pseudonymous ids (PERFORMER_ID: letters, digits, `_ . -`, up to 6
 the store holds no names. Writes are transactions in WAL mode, so a box that loses power keeps
 every assessment already acknowledged. Assessments of a performer must arrive in time order:
 "first attempt at a piece" and the learning pace both depend on it.
+
+Schema 2 adds each assessment's feedback (the sub-scores' one-sentence explanations, when the
+assessment came from a score result); a schema-1 store gains the column when opened.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from .observation import ACTIONS, RECENT, SKILLS
 from .skills import SUBSCORES, check_discipline, check_scores, skills_from_scores
 
 PERFORMER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+FEEDBACK_MAX_CHARS = 1000   # one sentence per sub-score; anything longer is not feedback
 _SKILL_COLUMNS = {"TP": "tp", "ME": "me", "SR": "sr", "IS": "is_"}   # IS is an SQL keyword
 
 _SCHEMA = f"""
@@ -38,7 +42,8 @@ CREATE TABLE IF NOT EXISTS assessments (
     ts TEXT NOT NULL,
     first_attempt INTEGER NOT NULL,
     {", ".join(f"{name} REAL" for name in SUBSCORES)},
-    {", ".join(f"{col} REAL" for col in _SKILL_COLUMNS.values())}
+    {", ".join(f"{col} REAL" for col in _SKILL_COLUMNS.values())},
+    feedback TEXT
 );
 CREATE INDEX IF NOT EXISTS assessments_by_performer ON assessments (performer, ts, seq);
 CREATE TABLE IF NOT EXISTS recommendations (
@@ -62,6 +67,7 @@ class StoredAssessment:
     first_attempt: bool
     scores: dict[str, float | None]
     skills: dict[str, float | None]
+    feedback: dict[str, str] | None = None    # sub-score → its one-sentence explanation, when known
 
 
 def check_performer(performer: str) -> str:
@@ -75,6 +81,19 @@ def check_piece(piece: str) -> str:
     if not isinstance(piece, str) or not piece.strip() or len(piece) > 128 or not piece.isprintable():
         raise CoachError(f"piece id {piece!r}: must be 1–128 printable characters")
     return piece.strip()
+
+
+def check_feedback(feedback: Mapping[str, object] | None) -> dict[str, str] | None:
+    if not feedback:
+        return None
+    clean = {}
+    for name, sentence in feedback.items():
+        if name not in SUBSCORES:
+            raise CoachError(f"feedback {name!r}: unknown sub-score; expected some of {', '.join(SUBSCORES)}")
+        if not isinstance(sentence, str) or len(sentence) > FEEDBACK_MAX_CHARS:
+            raise CoachError(f"feedback {name}: must be text of at most {FEEDBACK_MAX_CHARS} characters")
+        clean[name] = sentence
+    return clean
 
 
 def utc(ts: datetime) -> datetime:
@@ -105,6 +124,9 @@ class StudentStore:
                                  f"({SCHEMA_VERSION}); update perfscore")
             with self.db:
                 self.db.executescript(_SCHEMA)
+                columns = {row[1] for row in self.db.execute("PRAGMA table_info(assessments)")}
+                if "feedback" not in columns:     # a schema-1 store: keep its assessments, add the column
+                    self.db.execute("ALTER TABLE assessments ADD COLUMN feedback TEXT")
                 self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise CoachError(f"{self.path}: cannot open the student store ({exc})") from None
@@ -149,12 +171,13 @@ class StudentStore:
 
     # ---- assessments ------------------------------------------------------------------------
     def add_assessment(self, performer: str, discipline: str, piece: str, scores: Mapping[str, object],
-                       ts: datetime) -> StoredAssessment:
+                       ts: datetime, feedback: Mapping[str, object] | None = None) -> StoredAssessment:
         check_performer(performer)
         check_discipline(discipline)
         piece = check_piece(piece)
         ts = utc(ts)
         clean = check_scores(scores, discipline)
+        feedback = check_feedback(feedback)
         with self.db:
             last = self.db.execute("SELECT MAX(ts) FROM assessments WHERE performer = ?", (performer,)).fetchone()[0]
             if last is not None and _iso(ts) < last:
@@ -167,21 +190,24 @@ class StudentStore:
             self._ensure_performer(performer, ts)
             self.db.execute(
                 f"INSERT INTO assessments (performer, discipline, piece, ts, first_attempt, {', '.join(SUBSCORES)}, "
-                f"{', '.join(_SKILL_COLUMNS.values())}) VALUES ({', '.join('?' * (5 + len(SUBSCORES) + 4))})",
+                f"{', '.join(_SKILL_COLUMNS.values())}, feedback) VALUES ({', '.join('?' * (5 + len(SUBSCORES) + 5))})",
                 (performer, discipline, piece, _iso(ts), int(first_attempt), *(clean[n] for n in SUBSCORES),
-                 *(skills[s] for s in SKILLS)))
-        return StoredAssessment(performer, discipline, piece, ts, first_attempt, clean, skills)
+                 *(skills[s] for s in SKILLS), None if feedback is None else json.dumps(feedback)))
+        return StoredAssessment(performer, discipline, piece, ts, first_attempt, clean, skills, feedback)
 
     def history(self, performer: str) -> list[StoredAssessment]:
         rows = self.db.execute(
-            f"SELECT discipline, piece, ts, first_attempt, {', '.join(SUBSCORES)}, {', '.join(_SKILL_COLUMNS.values())} "
+            f"SELECT discipline, piece, ts, first_attempt, {', '.join(SUBSCORES)}, {', '.join(_SKILL_COLUMNS.values())}, "
+            "feedback "
             "FROM assessments WHERE performer = ? ORDER BY ts, seq", (check_performer(performer),)).fetchall()
         out = []
         for row in rows:
             discipline, piece, ts, first = row[:4]
             scores = dict(zip(SUBSCORES, row[4:4 + len(SUBSCORES)]))
-            skills = dict(zip(SKILLS, row[4 + len(SUBSCORES):]))
-            out.append(StoredAssessment(performer, discipline, piece, _parse_iso(ts), bool(first), scores, skills))
+            skills = dict(zip(SKILLS, row[4 + len(SUBSCORES):4 + len(SUBSCORES) + len(SKILLS)]))
+            feedback = None if row[-1] is None else json.loads(row[-1])
+            out.append(StoredAssessment(performer, discipline, piece, _parse_iso(ts), bool(first), scores, skills,
+                                        feedback))
         return out
 
     # ---- recommendations --------------------------------------------------------------------

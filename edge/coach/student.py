@@ -33,6 +33,11 @@ class StudentState:
     preferences: dict[str, float]
     recent_tasks: list[str]
 
+    def to_dict(self) -> dict:
+        return {"performer": self.performer, "discipline": self.discipline, "assessments": self.assessments,
+                "latest": self.latest, "moving_average": self.moving_average, "asm": self.asm, "lp": self.lp,
+                "forecast": self.forecast, "preferences": self.preferences, "recent_tasks": self.recent_tasks}
+
     @property
     def unmeasured(self) -> list[str]:
         return [s for s in SKILLS if self.latest[s] is None]

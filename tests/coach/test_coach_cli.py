@@ -126,7 +126,7 @@ def test_the_cli_with_its_train_and_export_plugins_loads_no_torch():
 
 def test_assess_reads_what_the_box_writes(tmp_path):
     """`analyze --json` output and a `screen` results.jsonl line carry the scoring contract; both feed the coach."""
-    from edge.cli.coach import read_result
+    from edge.coach.results import read_result
 
     contract = {"discipline": "dance", "overall": 71.0, "grade": "B",
                 "subscores": {"rhythm": {"value": 80.0, "explanation": "…"}, "sync": {"value": 70.0},
