@@ -5,6 +5,7 @@ from .capture import CaptureConfig
 from .coach import CoachConfig
 from .device import DeviceConfig
 from .features import AudioConfig, PoseConfig, ReferenceConfig, RhythmConfig
+from .publish import PublishConfig
 from .scoring import ScoringConfig
 
 
@@ -17,3 +18,4 @@ class Settings(StrictModel):
     reference: ReferenceConfig = ReferenceConfig()
     scoring: ScoringConfig = ScoringConfig()
     coach: CoachConfig = CoachConfig()
+    publish: PublishConfig = PublishConfig()
