@@ -87,7 +87,8 @@ def _loaded_scorer(path: Path, version: int | None):
 
 def score_file(path: str | Path, settings: Settings, *, discipline: Discipline | None = None,
                reference: str | Path | None = None, model: str | Path | None = None,
-               on_frame: Callable[[int], None] | None = None) -> Scored:
-    """Analyse and score one recording; raises MediaError (unreadable) or NotScorable (nothing to judge)."""
-    analysis = analyze(path, settings, reference=reference, on_frame=on_frame)
+               on_frame: Callable[[int], None] | None = None, reference_pose=None) -> Scored:
+    """Analyse and score one recording; raises MediaError (unreadable) or NotScorable (nothing to judge).
+    `reference_pose`: the dance reference's PoseTrack when already computed (see `analyze`)."""
+    analysis = analyze(path, settings, reference=reference, on_frame=on_frame, reference_pose=reference_pose)
     return score(analysis, settings, discipline=discipline, model=model)

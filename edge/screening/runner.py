@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config import Settings
 from ..errors import ModelError
-from . import keys
+from . import keys, references
 from .entries import Collected, Entry, InputError, collect
 from .outputs import Outcome, ranked, results_csv, results_jsonl
 from .pool import Crash, Pool
@@ -108,6 +108,7 @@ def screen(options: ScreenOptions, settings: Settings, progress: Progress = Prog
             summary.reused = sum(o.reused for o in outcomes.values())
             progress.start(len(tasks), summary.reused)
             try:
+                tasks = _with_reference_poses(tasks, options.out_dir, fingerprint, settings)
                 _score(tasks, waiting, outcomes, options, settings, store, progress, summary)
             except KeyboardInterrupt:
                 summary.interrupted = True
@@ -159,6 +160,17 @@ def _plan(collected: Collected, store: Store, options: ScreenOptions, scorer: ke
     # other workers idle at the end. The order of scoring never changes a result.
     tasks.sort(key=lambda t: (-_size(Path(t.path)), t.key))
     return outcomes, tasks, waiting
+
+
+def _with_reference_poses(tasks: list[Task], out_dir: Path, fingerprint: str, settings) -> list[Task]:
+    """Pose each dance reference once here, before the workers start, and hand its poses to every task
+    that compares with it (instead of each entry decoding and posing the reference again)."""
+    wanted = {t.reference_sha256: Path(t.reference) for t in tasks if references.needs_pose(t.reference)}
+    if not wanted:
+        return tasks
+    ready = references.prepare(wanted, out_dir, fingerprint, settings)
+    return [replace(t, reference_poses=ready.get(t.reference_sha256)) if references.needs_pose(t.reference) else t
+            for t in tasks]
 
 
 def _unreadable(path: Path) -> tuple[str, str] | None:

@@ -30,6 +30,7 @@ class Task:
     content_sha256: str
     reference_sha256: str | None
     scorer: dict
+    reference_poses: str | None = None   # the dance reference's poses, computed once for the run (references.py)
 
 
 def exit_when_orphaned(poll_s: float = 1.0) -> None:
@@ -49,6 +50,7 @@ def score_task(task: Task, settings, entries_dir: Path | None) -> dict[str, Any]
     """Score one entry and return its record; records worth keeping are saved in `entries_dir`."""
     from ..errors import MediaError, NotScorable, PerfscoreError
     from ..scoring import score_file
+    from .references import cached_track
 
     record: dict[str, Any] = {
         "schema": RECORD_SCHEMA, "key": task.key, "content_sha256": task.content_sha256,
@@ -58,8 +60,9 @@ def score_task(task: Task, settings, entries_dir: Path | None) -> dict[str, Any]
     }
     wall, cpu = time.perf_counter(), time.process_time()
     try:
+        reference_pose = cached_track(task.reference_poses) if task.reference_poses else None
         scored = score_file(task.path, settings, discipline=task.discipline, reference=task.reference,
-                            model=task.model)
+                            model=task.model, reference_pose=reference_pose)
     except NotScorable as exc:
         _fail(record, "not_scorable", _reason(exc, task.path))
     except MediaError as exc:
