@@ -16,8 +16,9 @@ import numpy as np
 from . import __version__
 from .config import Settings
 from .errors import MediaError
-from .features.audio import AudioFeatures, extract_audio_features
-from .features.notes import read_midi
+from .features.audio import AudioFeatures, choose_beats_again, extract_audio_features
+from .features.audio.tempo_level import LevelCues, motion_period
+from .features.notes import read_midi, read_midi_meter
 from .features.pose import PoseEstimator, PoseTrack
 from .features.reference_dance import DanceComparison, compare_to_reference
 from .features.reference_music import MusicComparison, compare_to_midi
@@ -68,6 +69,7 @@ class Analysis:
                 "duration_s": _r(a.duration_s, 3),
                 "hop_s": _r(a.hop / a.sample_rate, 5),
                 "tempo_bpm": _r(a.tempo_bpm, 2),
+                "tempo": _tempo_level(a),
                 "beats_s": _list(a.beats_s),
                 "onsets_s": _list(a.onsets_s),
                 "peak_dbfs": _r(a.peak_dbfs, 2),
@@ -99,6 +101,17 @@ class Analysis:
             "warnings": list(self.warnings),
             "timings_s": {k: round(v, 4) for k, v in self.timings_s.items()},
         }
+
+
+def _tempo_level(a: AudioFeatures) -> dict | None:
+    """How the beat level was chosen (docs/analysis.md): the level, the cues that decided it, its confidence."""
+    level = a.tempo_level
+    if level is None or a.tempo_bpm is None:
+        return None
+    return {"bpm": _r(a.tempo_bpm, 2), "level_bpm": _r(level.bpm, 2), "level_cues": list(level.cues),
+            "confidence": _r(level.confidence, 3), "ambiguous": bool(level.ambiguous),
+            "alternatives_bpm": [_r(60.0 / p, 2) for p, _ in level.alternatives],
+            "scores": {k: _r(v, 3) for k, v in level.scores.items()}}
 
 
 def _r(value, digits):
@@ -168,8 +181,12 @@ def read_recording(path: str | Path, settings: Settings, *, want_audio: bool = T
 
 
 def analyze(path: str | Path, settings: Settings, reference: str | Path | None = None,
-            on_frame: Callable[[int], None] | None = None) -> Analysis:
-    """Every measurement of one recording. Raises MediaError if it cannot be read at all."""
+            on_frame: Callable[[int], None] | None = None, *,
+            reference_pose: PoseTrack | None = None) -> Analysis:
+    """Every measurement of one recording. Raises MediaError if it cannot be read at all.
+
+    `reference_pose`: the poses of a dance `reference` already computed (a screening run poses its
+    reference once for all entries); without it the reference recording is decoded and posed here."""
     path = Path(path)
     info, pose, samples, timings = read_recording(path, settings, on_frame=on_frame)
     warnings = list(info.warnings)
@@ -201,12 +218,19 @@ def analyze(path: str | Path, settings: Settings, reference: str | Path | None =
                 warnings.append(f"a person was found in only {pose.person_frames} of {len(pose)} frames")
             motion = rhythm.motion_speed(pose, settings.rhythm.speed_smoothing_s)
             motion_beats = rhythm.motion_beats(motion)
-            if audio is not None and len(audio.beats_s):
-                sigma = settings.rhythm.beat_sigma_frames_at_60fps / 60.0
-                span = (audio.start_s, audio.start_s + audio.duration_s)
-                alignment = rhythm.beat_alignment(motion_beats, audio.beats_s, sigma, span)
-                inside = motion_beats[(motion_beats >= span[0]) & (motion_beats <= span[1])]
-                offsets = rhythm.nearest_distance(inside, audio.beats_s) if len(inside) else np.zeros(0)
+    # The cues outside the audio meet here: the reference's written beat and the dancer's own period
+    # choose the beat level again (cheap: the audio's envelopes are kept, nothing is re-analysed).
+    if audio is not None and not audio.silent:
+        cues = LevelCues(reference_period_s=_reference_beat_period(reference),
+                         motion_period_s=motion_period(motion_beats) if len(motion_beats) else None)
+        if cues.reference_period_s or cues.motion_period_s:
+            audio = choose_beats_again(audio, cues)
+    if motion is not None and audio is not None and len(audio.beats_s):
+        sigma = settings.rhythm.beat_sigma_frames_at_60fps / 60.0
+        span = (audio.start_s, audio.start_s + audio.duration_s)
+        alignment = rhythm.beat_alignment(motion_beats, audio.beats_s, sigma, span)
+        inside = motion_beats[(motion_beats >= span[0]) & (motion_beats <= span[1])]
+        offsets = rhythm.nearest_distance(inside, audio.beats_s) if len(inside) else np.zeros(0)
     deviation_times, deviations = np.zeros(0), np.zeros(0)
     if audio is not None and len(audio.beats_s) >= 4:
         deviation_times, deviations = rhythm.onset_deviation(audio.onsets_s, audio.beats_s,
@@ -216,7 +240,8 @@ def analyze(path: str | Path, settings: Settings, reference: str | Path | None =
     clock = time.process_time()
     comparison = None
     if reference is not None:
-        comparison = _compare(Path(reference), pose, audio, settings, warnings)
+        comparison = _compare(Path(reference), pose, audio, settings, warnings, reference_pose=reference_pose,
+                              samples=samples)
     timings["reference"] = time.process_time() - clock
 
     duration = info.duration_s
@@ -228,24 +253,40 @@ def analyze(path: str | Path, settings: Settings, reference: str | Path | None =
                     offsets, deviations, deviation_times, comparison, warnings, timings)
 
 
+def _reference_beat_period(reference: str | Path | None) -> float | None:
+    """Seconds per written beat of a MIDI reference (its first tempo and time signature); None for a
+    dance reference or a MIDI file that cannot be read (the comparison reports that)."""
+    if reference is None or Path(reference).suffix.lower() not in MIDI_SUFFIXES:
+        return None
+    try:
+        return 60.0 / read_midi_meter(reference).beat_bpm
+    except MediaError:
+        return None
+
+
 def _compare(reference: Path, pose: PoseTrack | None, audio: AudioFeatures | None, settings: Settings,
-             warnings: list[str]) -> MusicComparison | DanceComparison | None:
+             warnings: list[str], *, reference_pose: PoseTrack | None = None,
+             samples: np.ndarray | None = None) -> MusicComparison | DanceComparison | None:
     cfg = settings.reference
     if reference.suffix.lower() in MIDI_SUFFIXES:
-        notes = read_midi(reference)
+        notes = read_midi(reference, part=cfg.part)
         if audio is None or audio.silent:
             warnings.append("reference given but there is no audible performance to compare")
             return None
         try:
+            # The raw samples: a polyphonic reference is checked by transcribing them (reference_polyphonic).
             return compare_to_midi(notes, audio, onset_tolerance_ms=cfg.onset_tolerance_ms,
-                                   pitch_tolerance_cents=cfg.pitch_tolerance_cents, clock=cfg.clock)
+                                   pitch_tolerance_cents=cfg.pitch_tolerance_cents, clock=cfg.clock,
+                                   samples=samples)
         except ValueError as exc:
             warnings.append(f"reference {reference.name}: {exc}")
             return None
     if pose is None:
         raise MediaError(reference, "a recording as reference needs a video to compare with; "
                                     "for music give a MIDI reference (.mid)")
-    _, ref_pose, _, _ = read_recording(reference, settings, want_audio=False)   # only its poses are compared
+    ref_pose = reference_pose
+    if ref_pose is None:
+        _, ref_pose, _, _ = read_recording(reference, settings, want_audio=False)   # only its poses are compared
     if ref_pose is None:
         raise MediaError(reference, "reference has no video stream (dance references are recordings of the choreography)")
     try:

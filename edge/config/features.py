@@ -56,3 +56,6 @@ class ReferenceConfig(StrictModel):
     clock: Literal["fitted", "reference"] = Field(
         "fitted", description="'fitted': timing against the performer's own start and tempo; 'reference': against "
                               "the reference's clock (play-along, written time = recording time).")
+    part: str | None = Field(
+        None, description="Which notes of a MIDI reference to play against: null for every note; 'track:N' (tracks "
+                          "counted from 0), 'channel:N' (1-16) or a track name. Drums (channel 10) are always left out.")

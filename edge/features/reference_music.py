@@ -11,6 +11,10 @@
    reference's own clock is used (play-along: written time = recording time).
 4. Hit rates use mir_eval's transcription metrics with its tolerances (onset 50 ms, pitch 50 cents)
    between the reference warped onto the performance and the transcribed notes.
+
+A polyphonic reference (notes that sound together: chords, several voices) cannot be followed by one
+pitch track; it goes through edge.features.reference_polyphonic instead (chroma/onset alignment with
+multiscale DTW, note checking with a polyphonic transcription model) and fills the same comparison.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from scipy.stats import theilslopes
 from .audio import AudioFeatures
 from .dtw import dtw
 from .notes import Notes, melody, transcribe
+from . import reference_polyphonic as poly
 
 FRAME_HOPS = 2          # DTW frame = 2 analysis hops (23 ms): fine enough for 50 ms tolerances, 4× cheaper
 MATCH_WINDOW_S = 0.12   # a performed onset further than this from the aligned time is not this note's
@@ -38,6 +43,9 @@ class NoteComparison:
     performed_onset_s: float | None   # None: no onset found near the aligned time
     onset_deviation_ms: float | None  # against the time map
     pitch_deviation_cents: float | None  # None: nothing voiced where the note was aligned
+    status: str = "played"            # "played", "wrong" (another pitch sounded) or "missed"
+    performed_pitch: float | None = None  # MIDI number heard (fractional: cents), None if missed
+    level_db: float | None = None     # the note's own level at its attack (polyphonic path)
 
 
 @dataclass
@@ -53,14 +61,27 @@ class MusicComparison:
     pitch_hit_rate: float    # fraction of reference notes within the pitch tolerance
     dtw_cost: float
     transcribed: Notes
+    polyphonic: bool = False
+    extra: Notes | None = None       # transcribed notes no written note explains (polyphonic path)
+
+    def counts(self) -> dict:
+        return {k: sum(n.status == k for n in self.notes) for k in ("played", "wrong", "missed")}
 
     def summary(self) -> dict:
         onset = np.array([n.onset_deviation_ms for n in self.notes if n.onset_deviation_ms is not None])
-        cents = np.array([n.pitch_deviation_cents for n in self.notes if n.pitch_deviation_cents is not None])
+        # Intonation of the notes played (a wrong note's hundreds of cents are counted as a wrong note).
+        cents = np.array([n.pitch_deviation_cents for n in self.notes
+                          if n.pitch_deviation_cents is not None and n.status == "played"])
+        counts = self.counts()
         return {
             "kind": "music",
             "clock": self.clock,
+            "polyphonic": self.polyphonic,
             "notes_written": len(self.notes),
+            "notes_played": counts["played"],
+            "notes_wrong": counts["wrong"],
+            "notes_missed": counts["missed"],
+            "notes_extra": None if self.extra is None else len(self.extra),
             "notes_transcribed": len(self.transcribed),
             "time_offset_s": round(self.time_offset_s, 4),
             "tempo_ratio": round(self.tempo_ratio, 4),
@@ -76,7 +97,9 @@ class MusicComparison:
                 {"written_onset_s": round(n.written_onset_s, 4), "written_pitch": round(n.written_pitch, 2),
                  "performed_onset_s": None if n.performed_onset_s is None else round(n.performed_onset_s, 4),
                  "onset_deviation_ms": None if n.onset_deviation_ms is None else round(n.onset_deviation_ms, 1),
-                 "pitch_deviation_cents": None if n.pitch_deviation_cents is None else round(n.pitch_deviation_cents, 1)}
+                 "pitch_deviation_cents": None if n.pitch_deviation_cents is None else round(n.pitch_deviation_cents, 1),
+                 "status": n.status,
+                 "performed_pitch": None if n.performed_pitch is None else round(n.performed_pitch, 2)}
                 for n in self.notes
             ],
         }
@@ -127,7 +150,18 @@ def _time_map(notes: list[NoteComparison]) -> tuple[float, float] | None:
 
 
 def compare_to_midi(reference: Notes, audio: AudioFeatures, *, onset_tolerance_ms: float = 50.0,
-                    pitch_tolerance_cents: float = 50.0, clock: str = "fitted") -> MusicComparison:
+                    pitch_tolerance_cents: float = 50.0, clock: str = "fitted", samples: np.ndarray | None = None,
+                    polyphonic: bool | None = None) -> MusicComparison:
+    """Compare a performance with its score. A polyphonic reference (see `reference_polyphonic.is_polyphonic`,
+    or `polyphonic=True`) needs the performance's raw `samples` at audio.sample_rate; a single line keeps
+    the precise pitch-track path."""
+    if polyphonic is None:
+        polyphonic = poly.is_polyphonic(reference)
+    if polyphonic:
+        if samples is None:
+            raise ValueError("a polyphonic reference needs the performance's samples to transcribe")
+        return _compare_polyphonic(reference, samples, audio.sample_rate, audio.start_s,
+                                   onset_tolerance_ms, pitch_tolerance_cents, clock)
     ref = melody(reference)
     f0 = audio.f0_midi()
     step = FRAME_HOPS * audio.hop / audio.sample_rate
@@ -186,5 +220,53 @@ def compare_to_midi(reference: Notes, audio: AudioFeatures, *, onset_tolerance_m
                           for n in notes])
     pitch_hits = np.mean([n.pitch_deviation_cents is not None and abs(n.pitch_deviation_cents) <= pitch_tolerance_cents
                           for n in notes])
+    for n in notes:
+        if n.pitch_deviation_cents is None:
+            n.status = "missed"
+        else:
+            n.performed_pitch = n.written_pitch + n.pitch_deviation_cents / 100.0
+            n.status = "wrong" if abs(n.pitch_deviation_cents) > pitch_tolerance_cents else "played"
     return MusicComparison(notes, float(offset), float(slope), clock, float(precision), float(recall), float(f1),
                            float(onset_hits), float(pitch_hits), dtw_cost, performed)
+
+
+def _compare_polyphonic(reference: Notes, samples: np.ndarray, sample_rate: int, start_s: float,
+                        onset_tolerance_ms: float, pitch_tolerance_cents: float, clock: str) -> MusicComparison:
+    checked, _, extra, (written, performed), cost, ratio = poly.analyse(reference, samples, sample_rate, start_s)
+    notes = [NoteComparison(float(on), float(p), r["onset"], None,
+                            r["cents"] if r["status"] == "played" else
+                            None if r["pitch"] is None else (r["pitch"] - p) * 100.0,
+                            r["status"], r["pitch"], r["level_db"])
+             for on, p, r in zip(reference.onsets, reference.pitches, checked)]
+    time_map = _time_map(notes)
+    if clock == "reference" or time_map is None:
+        offset, slope = (0.0, 1.0) if clock == "reference" else (float(performed[0] - ratio * written[0]), ratio)
+    else:
+        offset, slope = time_map
+    for n in notes:
+        if n.performed_onset_s is not None:
+            n.onset_deviation_ms = (n.performed_onset_s - (offset + slope * n.written_onset_s)) * 1000.0
+    # What was heard: the played and wrong notes where they were measured, plus unexplained extra notes.
+    heard = [(n.performed_onset_s, n.performed_onset_s + max(off - n.written_onset_s, 0.05) * slope,
+              n.performed_pitch, n.level_db if n.level_db is not None else 0.0)
+             for n, off in zip(notes, reference.offsets) if n.performed_onset_s is not None]
+    heard += [(a, b, p, 0.0) for a, b, p in zip(extra.onsets, extra.offsets, extra.pitches)]
+    heard.sort()
+    arr = np.array(heard, float).reshape(-1, 4)
+    transcribed = Notes(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3])
+    aligned = np.interp(reference.onsets, written, performed)
+    warped_on = np.array([n.performed_onset_s if n.performed_onset_s is not None else a for n, a in zip(notes, aligned)])
+    warped = np.stack([warped_on, warped_on + np.maximum(reference.offsets - reference.onsets, 0.05) * slope], axis=1)
+    if len(transcribed):
+        precision, recall, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
+            warped, reference.hz(), transcribed.intervals(), transcribed.hz(),
+            onset_tolerance=onset_tolerance_ms / 1000, pitch_tolerance=pitch_tolerance_cents, offset_ratio=None)
+    else:
+        precision = recall = f1 = 0.0
+    onset_hits = np.mean([n.onset_deviation_ms is not None and abs(n.onset_deviation_ms) <= onset_tolerance_ms
+                          for n in notes])
+    pitch_hits = np.mean([n.status == "played" and (n.pitch_deviation_cents is None
+                                                    or abs(n.pitch_deviation_cents) <= pitch_tolerance_cents)
+                          for n in notes])
+    return MusicComparison(notes, float(offset), float(slope), clock, float(precision), float(recall), float(f1),
+                           float(onset_hits), float(pitch_hits), cost, transcribed, True, extra)

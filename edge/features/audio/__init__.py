@@ -11,12 +11,13 @@ for two periods of 40 Hz), loudness a 512-sample RMS window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ...config.features import AudioConfig
 from .beats import refine_beats, tempo_bpm, tempo_cv, track_beats
+from .tempo_level import LevelCues, TempoLevel, band_fluxes
 from .loudness import FLOOR_DBFS, rms_dbfs
 from .mfcc import compute_mfcc
 from .onsets import detect_onsets
@@ -44,6 +45,14 @@ class AudioFeatures:
     mfcc: np.ndarray           # (F, n_mfcc)
     peak_dbfs: float
     silent: bool               # nothing above the silence threshold: no onsets, beats or pitch
+    # How the beat level was chosen (tempo_level.py), and what choosing it again with more cues needs.
+    tempo_level: TempoLevel | None = None
+    tracker_beats_s: np.ndarray | None = None   # aubio's own beats (recording timeline)
+    low_flux: np.ndarray | None = None          # (F,) spectral flux below 150 Hz
+    full_flux: np.ndarray | None = None         # (F,) spectral flux of the whole spectrum
+    low_share: float = 0.0                      # share of the spectrum in that band
+    max_bpm: float = 220.0
+    min_bpm: float = 40.0
 
     @property
     def voiced(self) -> np.ndarray:
@@ -67,14 +76,18 @@ def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 
                                  silence_dbfs=config.silence_dbfs)
     f0_times = pitch_times(len(f0), sr, hop, config.pitch_window)
     f0_midi = np.where((f0 > 0) & (confidence >= config.pitch_min_confidence), hz_to_midi(f0), np.nan)
+    level, tracked, low_flux, full_flux, low_share = None, np.zeros(0), None, None, 0.0
     if silent:
         envelope, onsets, beats = np.zeros(len(x) // hop, np.float32), np.zeros(0), np.zeros(0)
     else:
         envelope, onsets = detect_onsets(x, sr, hop, f0_midi=f0_midi, f0_times=f0_times, loudness_db=loud,
                                          method=config.onset_method, threshold=config.onset_threshold,
                                          silence_dbfs=config.silence_dbfs)
-        beats = refine_beats(track_beats(x, sr, hop), onsets, envelope, hop / sr,
-                             max_bpm=config.max_bpm, min_bpm=config.min_bpm)
+        low_flux, full_flux, low_share = band_fluxes(x, sr, hop)
+        tracked = track_beats(x, sr, hop)
+        beats, level = refine_beats(tracked, onsets, envelope, hop / sr, max_bpm=config.max_bpm,
+                                    min_bpm=config.min_bpm, low_flux=low_flux, full_flux=full_flux,
+                                    low_share=low_share)
     n = len(x) // hop
     return AudioFeatures(
         sample_rate=sr,
@@ -95,4 +108,27 @@ def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 
         peak_dbfs=peak,
         silent=silent,
         min_confidence=config.pitch_min_confidence,
+        tempo_level=level,
+        tracker_beats_s=start_s + tracked,
+        low_flux=low_flux,
+        full_flux=full_flux,
+        low_share=low_share,
+        max_bpm=config.max_bpm,
+        min_bpm=config.min_bpm,
     )
+
+
+def choose_beats_again(audio: AudioFeatures, cues: LevelCues) -> AudioFeatures:
+    """The same audio with its beat level chosen again knowing the reference's or the dancer's period.
+
+    Cheap: no audio is analysed again (the envelopes are kept); beats, tempo and tempo stability change.
+    """
+    if audio.silent or audio.tracker_beats_s is None or len(audio.onsets_s) < 2:
+        return audio
+    hop_s = audio.hop / audio.sample_rate
+    beats, level = refine_beats(audio.tracker_beats_s - audio.start_s, audio.onsets_s - audio.start_s,
+                                audio.onset_envelope, hop_s, max_bpm=audio.max_bpm, min_bpm=audio.min_bpm,
+                                low_flux=audio.low_flux, full_flux=audio.full_flux, low_share=audio.low_share,
+                                cues=cues)
+    return replace(audio, beats_s=audio.start_s + beats, tempo_bpm=tempo_bpm(beats), tempo_cv=tempo_cv(beats),
+                   tempo_level=level)

@@ -60,22 +60,21 @@ def rhythm(w: Window) -> SubScore:
 
 
 def technique(w: Window) -> SubScore:
+    """Clean execution, judged without knowing the piece: intonation and pitch steadiness. With a reference,
+    intonation is each played note's distance from its written pitch (which notes were played is
+    `interpretation`: a wrong note's hundreds of cents are a wrong note, not poor intonation)."""
     ref_notes = w.reference_notes()
     if len(ref_notes) >= MIN_NOTES:
-        cents = np.array([n.pitch_deviation_cents for n in ref_notes if n.pitch_deviation_cents is not None])
-        tol_cents = w.settings.reference.pitch_tolerance_cents
-        right = [n.pitch_deviation_cents is not None and abs(n.pitch_deviation_cents) <= tol_cents
-                 and n.performed_onset_s is not None for n in ref_notes]
-        hit_rate = float(np.mean(right))
-        mean_abs = float(np.abs(cents).mean()) if len(cents) else None
-        value = blend([(points(mean_abs, full=5.0, zero=50.0), 0.5), (100.0 * hit_rate, 0.5)])
-        wrong = len(ref_notes) - int(np.sum(right))
-        sentence = (f"{int(np.sum(right))} of {len(ref_notes)} written notes were played at the right pitch"
-                    + (f" ({wrong} wrong or missing)" if wrong else "")
-                    + (f"; in-tune notes are {mean_abs:.0f} cents off on average." if mean_abs is not None else "."))
-        return SubScore(value, sentence, {"notes_written": len(ref_notes), "note_hit_rate": round(hit_rate, 4),
-                                          "pitch_deviation_mean_abs_cents": None if mean_abs is None else round(mean_abs, 1)},
-                        RUBRIC_MODEL)
+        cents = np.array([n.pitch_deviation_cents for n in ref_notes
+                          if n.pitch_deviation_cents is not None and n.status == "played"])
+        if len(cents) >= MIN_NOTES:
+            mean_abs = float(np.abs(cents).mean())
+            mean = float(cents.mean())
+            sentence = (f"Played notes are {mean_abs:.0f} cents from the written pitch on average"
+                        + (f" (mostly {'sharp' if mean > 0 else 'flat'})" if abs(mean) > 10 else "") + ".")
+            return SubScore(points(mean_abs, full=5.0, zero=50.0), sentence,
+                            {"notes_played": int(len(cents)), "pitch_deviation_mean_abs_cents": round(mean_abs, 1),
+                             "pitch_deviation_mean_cents": round(mean, 1)}, RUBRIC_MODEL)
     notes = w.window_notes()
     if len(notes) < MIN_NOTES:
         return SubScore(None, "Too few pitched notes here to judge intonation.", {"notes": len(notes)}, RUBRIC_MODEL)
@@ -96,9 +95,12 @@ def technique(w: Window) -> SubScore:
 
 
 def _note_levels(w: Window) -> np.ndarray:
-    """Peak level (dBFS) of each note in the window: what the listener hears as its dynamic."""
-    a = w.analysis.audio
+    """Peak level (dBFS) of each note in the window: what the listener hears as its dynamic. Notes that
+    sound together (a polyphonic reference) each carry their own level, measured on their own pitch."""
     notes = w.window_notes()
+    if w.levels_measured():
+        return notes.velocities
+    a = w.analysis.audio
     levels = []
     for on, off in zip(notes.onsets, notes.offsets):
         sel = (a.frame_times >= on) & (a.frame_times <= max(off, on + 0.05))
@@ -147,8 +149,9 @@ def _stretch(ref_notes: list, tempo_ratio: float) -> np.ndarray:
 
 
 def interpretation(w: Window) -> SubScore:
-    """Deliberate departures from the score, as opposed to random ones.
+    """Faithfulness to the score: its notes, and its phrasing as deliberate departures rather than random ones.
 
+    - Notes: the share of written notes played (not wrong, not missed).
     - Time: rubato lengthens a few notes clearly (into a phrase end) while the rest keep time; unsteady
       playing stretches and squeezes every note a little. So the note-to-note unevenness (a robust spread
       of interval stretch) must be small, and clear lengthenings (beyond 3× that spread and 6 %) earn the rest.
@@ -158,23 +161,34 @@ def interpretation(w: Window) -> SubScore:
     ref = w.music_reference()
     if ref is None:
         return SubScore(None, "Interpretation is judged against a reference score; none was given.", {}, RUBRIC_MODEL)
-    ref_notes = [n for n in w.reference_notes() if n.performed_onset_s is not None]
-    if len(ref_notes) < MIN_NOTES + 1:
-        return SubScore(None, "Too few matched notes here to judge interpretation.", {}, RUBRIC_MODEL)
-    stretch = _stretch(ref_notes, ref.tempo_ratio)
-    unevenness = float(1.4826 * np.median(np.abs(stretch - np.median(stretch))))
-    lengthened = float(np.mean(stretch > max(0.05, 2 * unevenness)))
-    timing = points(unevenness, full=0.02, zero=0.08) * (0.5 + 0.5 * min(lengthened / 0.05, 1.0))
-    dyn_shape = _dynamic_shaping(w)
-    value = blend([(timing, 0.5), (points(dyn_shape, full=8.0, zero=3.0), 0.5)])
-    if unevenness > 0.05:
-        sentence = (f"Note lengths vary by {unevenness * 100:.0f} % from note to note, which sounds unintended "
-                    "rather than shaped.")
-    elif lengthened == 0 and (dyn_shape or 0) < 4:
-        sentence = "The performance follows the score evenly, with little personal shaping of time or dynamics."
-    else:
-        sentence = (f"Time is kept evenly ({unevenness * 100:.0f} % note-to-note) with {lengthened * 100:.0f} % of notes "
-                    f"deliberately lengthened, and dynamics shaped over {dyn_shape or 0:.0f} dB.")
-    return SubScore(value, sentence, {"timing_unevenness": round(unevenness, 4), "lengthened_fraction": round(lengthened, 4),
-                                      "dynamic_shaping_db": None if dyn_shape is None else round(dyn_shape, 2)},
-                    RUBRIC_MODEL)
+    written = w.reference_notes()
+    if len(written) < MIN_NOTES:
+        return SubScore(None, "Too few written notes here to judge interpretation.", {}, RUBRIC_MODEL)
+    played = sum(n.status == "played" for n in written)
+    wrong = sum(n.status == "wrong" for n in written)
+    missed = sum(n.status == "missed" for n in written)
+    faults = ", ".join(f"{k} {name}" for k, name in ((wrong, "wrong"), (missed, "missed")) if k)
+    measurements: dict = {"notes_written": len(written), "notes_played": played, "notes_wrong": wrong,
+                          "notes_missed": missed, "note_hit_rate": round(played / len(written), 4)}
+    sentence = f"{played} of {len(written)} written notes played" + (f" ({faults})" if faults else "")
+    timing = dyn_shape = None
+    ref_notes = [n for n in written if n.performed_onset_s is not None]
+    if len(ref_notes) >= MIN_NOTES + 1:
+        stretch = _stretch(ref_notes, ref.tempo_ratio)
+        unevenness = float(1.4826 * np.median(np.abs(stretch - np.median(stretch))))
+        lengthened = float(np.mean(stretch > max(0.05, 2 * unevenness)))
+        timing = points(unevenness, full=0.02, zero=0.08) * (0.5 + 0.5 * min(lengthened / 0.05, 1.0))
+        dyn_shape = _dynamic_shaping(w)
+        measurements |= {"timing_unevenness": round(unevenness, 4), "lengthened_fraction": round(lengthened, 4),
+                         "dynamic_shaping_db": None if dyn_shape is None else round(dyn_shape, 2)}
+        if unevenness > 0.05:
+            sentence += (f"; note lengths vary by {unevenness * 100:.0f} % from note to note, which sounds unintended "
+                         "rather than shaped")
+        elif lengthened == 0 and (dyn_shape or 0) < 4:
+            sentence += "; time and dynamics follow the score evenly, with little personal shaping"
+        else:
+            sentence += (f"; time is kept evenly ({unevenness * 100:.0f} % note-to-note) with {lengthened * 100:.0f} % "
+                         f"of notes deliberately lengthened, and dynamics shaped over {dyn_shape or 0:.0f} dB")
+    value = blend([(100.0 * played / len(written), 0.6), (timing, 0.2),
+                   (points(dyn_shape, full=8.0, zero=3.0), 0.2)])
+    return SubScore(value, sentence + ".", measurements, RUBRIC_MODEL)

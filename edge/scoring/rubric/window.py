@@ -32,7 +32,10 @@ class Window:
     @classmethod
     def whole(cls, analysis: Analysis, settings: Settings) -> "Window":
         a = analysis.audio
-        if a is not None and not a.silent:
+        ref = analysis.reference
+        if isinstance(ref, MusicComparison) and ref.polyphonic:
+            notes = _heard_notes(ref)   # one pitch track cannot follow chords: the notes checked against the score
+        elif a is not None and not a.silent:
             notes = transcribe(a.onsets_s, a.f0_midi(), a.f0_times, a.rms_dbfs)
         else:
             notes = Notes(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
@@ -79,6 +82,12 @@ class Window:
                 out.append((f0[sel] - pitch) * 100.0)
         return out
 
+    def levels_measured(self) -> bool:
+        """True when each note's level was measured on its own pitch (polyphonic reference): the
+        notes' velocities are then levels in dB."""
+        ref = self.music_reference()
+        return ref is not None and ref.polyphonic
+
     def music_reference(self) -> MusicComparison | None:
         ref = self.analysis.reference
         return ref if isinstance(ref, MusicComparison) else None
@@ -111,3 +120,13 @@ class Window:
     def dance_reference(self) -> DanceComparison | None:
         ref = self.analysis.reference
         return ref if isinstance(ref, DanceComparison) else None
+
+
+def _heard_notes(ref: MusicComparison) -> Notes:
+    """The written notes that were played (right or wrong) where they were heard, velocity = level (dB)."""
+    rows = sorted((n.performed_onset_s, n.performed_onset_s + 0.1, n.performed_pitch, n.level_db)
+                  for n in ref.notes if n.performed_onset_s is not None and n.level_db is not None)
+    if not rows:
+        return Notes(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+    a = np.array(rows, float)
+    return Notes(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
