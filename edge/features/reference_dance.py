@@ -6,16 +6,12 @@ A performance is also aligned mirrored (left↔right): a student facing a mirror
 choreography mirrored, which is a different fault from dancing it wrong.
 
 Bounded cost: the frame-to-frame cost is built with `scipy.spatial.distance.cdist`, one joint and a
-block of reference rows at a time, into a float32 matrix (no (n, m, joints, 3) temporaries). The cost
-and DTW's float64 accumulator take ~12 bytes per cell, so when the two recordings have more than
-MAX_CELLS frame pairs (about 95 s against 95 s at 30 fps) the path is found at every s-th frame (s the
-smallest step that fits), projected back to every frame (each coarse step becomes s unit steps) and
-refined at full rate: exact DTW inside the box between anchor points REFINE_STEPS steps apart along
-the path, twice with staggered anchors so no anchor stays on the coarse grid. Every measurement (pose
+block of reference rows at a time, into a float32 matrix (no (n, m, joints, 3) temporaries). Up to
+MAX_CELLS frame pairs (about 95 s against 95 s at 30 fps) the full matrix is aligned; longer takes go
+through `dtw.dtw_multiscale` (aligned on averaged poses at coarse levels, then at full rate inside a
+narrow band around the coarse path), in memory linear in the two lengths. Every measurement (pose
 distance, joint-angle errors, lag, tempo ratio, the per-step arrays the rubric windows) is then taken
-frame by frame along that path, exactly as for short recordings; for 3 min against 3 min at 30 fps
-they equal the full-matrix results to the reported digits (bench/dance_reference_cost.py) in ~1.5 s
-of CPU and ~110 MB instead of ~15 s and ~900 MB.
+frame by frame along the path (bench/dance_reference_cost.py).
 """
 
 from __future__ import annotations
@@ -25,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from .dtw import dtw
+from .dtw import dtw, dtw_multiscale
 from .landmarks import BODY
 from .pose import PoseTrack
 from .pose_normalize import joint_angles, normalize
@@ -34,7 +30,6 @@ from .rhythm import fill_short_gaps
 MIRROR_MARGIN = 0.8  # mirrored is declared when its alignment cost is below 80 % of the direct one
 MAX_CELLS = 8_000_000  # frame pairs aligned at full rate: cost (float32) + accumulator (float64) ≈ 96 MB
 BLOCK_CELLS = 1 << 20  # cells of one float64 cdist block (8 MB)
-REFINE_STEPS = 200     # path steps between the anchors of the full-rate refinement (boxes ≤ 200 × 200)
 
 
 @dataclass
@@ -91,43 +86,6 @@ def pair_cost(ref: np.ndarray, perf: np.ndarray) -> np.ndarray:
     return cost
 
 
-def decimation(n: int, m: int, max_cells: int | None = None) -> int:
-    """The smallest frame step s with ⌈n/s⌉·⌈m/s⌉ ≤ max_cells (MAX_CELLS; 1 when the full matrices fit)."""
-    max_cells = max_cells or MAX_CELLS
-    s = max(1, int(np.ceil(np.sqrt(n * m / max_cells))))
-    while -(-n // s) * -(-m // s) > max_cells:
-        s += 1
-    return s
-
-
-def _project(path: np.ndarray, step: int, n: int, m: int) -> np.ndarray:
-    """A path between every `step`-th frames → a path between all frames: each coarse step becomes
-    `step` unit steps in the same direction; the tail runs diagonally (then straight) to (n-1, m-1)."""
-    if step == 1:
-        return path
-    moves = np.diff(path, axis=0)                       # (L-1, 2) of 0/1
-    unit = np.repeat(moves, step, axis=0)
-    i_end, j_end = path[-1] * step
-    tail_i, tail_j = n - 1 - i_end, m - 1 - j_end
-    diag = min(tail_i, tail_j)
-    tail = np.concatenate([np.ones((diag, 2), int), np.tile([1, 0], (tail_i - diag, 1)),
-                           np.tile([0, 1], (tail_j - diag, 1))]).reshape(-1, 2)
-    steps = np.concatenate([path[:1] * step, unit, tail])
-    return np.cumsum(steps, axis=0)
-
-
-def _refine(ref: np.ndarray, perf: np.ndarray, path: np.ndarray, every: int, offset: int = 0) -> np.ndarray:
-    """Exact DTW between anchor points taken every `every` steps of `path` (from `offset`): each piece
-    is aligned in full inside the box between its two anchors (at most `every` × `every` cells)."""
-    anchors = np.unique(np.r_[0, np.arange(offset, len(path), every), len(path) - 1])
-    pieces = [path[:1]]
-    for a, b in zip(anchors[:-1], anchors[1:]):
-        (i0, j0), (i1, j1) = path[a], path[b]
-        local, _ = dtw(pair_cost(ref[i0:i1 + 1], perf[j0:j1 + 1]))
-        pieces.append(local[1:] + (i0, j0))
-    return np.concatenate(pieces)
-
-
 def _path_distance(ref: np.ndarray, perf: np.ndarray, path: np.ndarray) -> float:
     """Mean joint distance of the frame pairs along `path` (what DTW's mean cost is, frame by frame)."""
     diff = ref[path[:, 0]][:, BODY].astype(np.float64) - perf[path[:, 1]][:, BODY]
@@ -135,18 +93,11 @@ def _path_distance(ref: np.ndarray, perf: np.ndarray, path: np.ndarray) -> float
 
 
 def _align(ref: np.ndarray, perf: np.ndarray) -> tuple[np.ndarray, float]:
-    step = decimation(len(ref), len(perf))
-    if step == 1:
-        cost = pair_cost(ref, perf)
-        return dtw(cost, band=max(len(ref), len(perf)) // 2)
-    coarse_ref, coarse_perf = ref[::step], perf[::step]
-    cost = pair_cost(coarse_ref, coarse_perf)
-    coarse, _ = dtw(cost, band=max(len(coarse_ref), len(coarse_perf)) // 2)
-    del cost
-    path = _project(coarse, step, len(ref), len(perf))
-    # Two passes with staggered anchors: the second frees the first one's anchors, which sat on the coarse grid.
-    path = _refine(ref, perf, path, REFINE_STEPS)
-    path = _refine(ref, perf, path, REFINE_STEPS, offset=REFINE_STEPS // 2)
+    if len(ref) * len(perf) <= MAX_CELLS:
+        return dtw(pair_cost(ref, perf), band=max(len(ref), len(perf)) // 2)
+    # Long takes: the project's multiscale DTW (coarse levels of averaged poses, then a narrow band at
+    # full rate), the same as music references use; memory linear in the two lengths.
+    path, _ = dtw_multiscale(ref, perf, pair_cost)
     return path, _path_distance(ref, perf, path)
 
 

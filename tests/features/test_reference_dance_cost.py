@@ -11,7 +11,7 @@ from edge.features import reference_dance
 from edge.features.dtw import dtw
 from edge.features.landmarks import BODY, INDEX, N_LANDMARKS
 from edge.features.pose import PoseTrack
-from edge.features.reference_dance import compare_to_reference, decimation, pair_cost
+from edge.features.reference_dance import compare_to_reference, pair_cost
 from tests.motion import dancer_hitting
 
 
@@ -89,23 +89,13 @@ def test_alignment_of_short_recordings_equals_the_old_one():
         assert distance == pytest.approx(old_distance, rel=1e-5)
 
 
-def test_decimation_is_the_smallest_step_that_fits():
-    assert decimation(1800, 1800) == 1                      # a minute against a minute: full rate
-    assert decimation(5400, 5400) == 2                      # 3 min against 3 min at 30 fps
-    for n, m in ((5400, 5400), (9000, 3000), (20000, 17), (2829, 2829)):
-        s = decimation(n, m)
-        assert -(-n // s) * -(-m // s) <= reference_dance.MAX_CELLS
-        assert s == 1 or -(-n // (s - 1)) * -(-m // (s - 1)) > reference_dance.MAX_CELLS
-
-
 def test_long_recordings_aligned_coarsely_and_refined_keep_the_full_rate_results(monkeypatch):
-    """A 40 s performance that drifts ±0.6 s against its reference, aligned at every 5th frame
-    (as 3 min against 3 min would be at every 2nd) and refined: the same path and measurements."""
+    """A 40 s performance that drifts ±0.6 s against its reference, aligned by the multiscale DTW (as
+    3 min against 3 min is) instead of the full matrix: the same measurements."""
     reference = wandering_dancer(40.0, seed=21)
     performance = wandering_dancer(40.0, seed=21, warp=lambda t: t + 0.6 * np.sin(2 * np.pi * t / 15.0), noise=0.02)
     full = compare_to_reference(reference, performance)
     monkeypatch.setattr(reference_dance, "MAX_CELLS", 1200 * 1200 // 25)
-    assert decimation(1200, 1200) == 5
     coarse = compare_to_reference(reference, performance)
     steps = np.diff(np.column_stack([coarse.path_times_s, coarse.path_lag_s]), axis=0)
     assert len(steps) and np.all(np.isfinite(steps))
@@ -119,17 +109,19 @@ def test_long_recordings_aligned_coarsely_and_refined_keep_the_full_rate_results
     assert np.median(np.abs(coarse.path_lag_s - expected)) < 1.5 / 30
 
 
-def test_refined_path_is_a_warping_path():
+def test_multiscale_path_is_a_warping_path(monkeypatch):
     reference = wandering_dancer(12.0, seed=5)
     performance = wandering_dancer(12.0, seed=5, warp=lambda t: 0.9 * t, noise=0.02)
     ref, _ = reference_dance._usable(reference)
     perf, _ = reference_dance._usable(performance)
-    coarse, _ = dtw(pair_cost(ref[::3], perf[::3]))
-    path = reference_dance._project(coarse, 3, len(ref), len(perf))
-    for refined in (path, reference_dance._refine(ref, perf, path, 50), reference_dance._refine(ref, perf, path, 50, 25)):
-        assert tuple(refined[0]) == (0, 0) and tuple(refined[-1]) == (len(ref) - 1, len(perf) - 1)
-        moves = np.diff(refined, axis=0)
-        assert set(map(tuple, moves)) <= {(1, 1), (1, 0), (0, 1)}
+    monkeypatch.setattr(reference_dance, "MAX_CELLS", 100)
+    path, _ = reference_dance._align(ref, perf)
+    assert tuple(path[0]) == (0, 0) and tuple(path[-1]) == (len(ref) - 1, len(perf) - 1)
+    assert set(map(tuple, np.diff(path, axis=0))) <= {(1, 1), (1, 0), (0, 1)}
+    full, _ = dtw(pair_cost(ref, perf))
+    # The multiscale path stays within a few frames of the full-matrix one.
+    assert np.abs(np.interp(np.arange(len(ref)), full[:, 0], full[:, 1])
+                  - np.interp(np.arange(len(ref)), path[:, 0], path[:, 1])).max() <= 3
 
 
 def test_three_minutes_against_three_minutes_in_bounded_memory_and_time():
