@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .media import Run, make_dance_entries, make_music_entries
+from .media import Run, make_dance_entries, make_music_entries, make_polyphonic_entries
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,3 +56,11 @@ def music_run(music_manifest, tmp_path_factory) -> Run:
     """Music entries named by a manifest, each against the score's reference MIDI."""
     return run_screen(music_manifest, "--discipline", "music", "--workers", "2",
                       out=tmp_path_factory.mktemp("music-run") / "out")
+
+
+@pytest.fixture(scope="session")
+def polyphonic_run(media_dir, tmp_path_factory) -> Run:
+    """Polyphonic entries (a keyboard piece; a chorale over a drum kit) with their scores, two workers."""
+    manifest = make_polyphonic_entries(media_dir / "polyphonic")
+    return run_screen(manifest, "--discipline", "music", "--workers", "2",
+                      out=tmp_path_factory.mktemp("polyphonic-run") / "out")

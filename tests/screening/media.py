@@ -179,3 +179,60 @@ class Run:
     def rows(self) -> dict[str, dict]:
         with open(self.out / "results.csv", newline="", encoding="utf-8") as fh:
             return {row["entry"]: row for row in csv.DictReader(fh)}
+
+
+# Polyphonic entries with their scores (issue 9): a keyboard piece, and a chorale played along with a
+# drum-kit backing (hi-hat eighths) that keeps the score's own beat whatever the player does.
+POLYPHONIC = dict(piece_id="cpebach-h186", instrument="piano", max_beats=16, seed=11)
+DRUM_BACKED = dict(piece_id="bach-bwv40.8", instrument="piano", max_beats=16, seed=12)
+POLYPHONIC_DEGRADED = {
+    "wrong notes": "wrong", "missed notes": "missed", "timing jitter": "jitter",
+    "flattened dynamics": "flat", "detuning": "detuned",
+}
+DRUM_BACKED_DEGRADED = {"timing jitter": "jitter", "wrong notes": "wrong"}
+
+
+def _poly_faults():
+    from training.data.performance import Faults
+
+    return {"clean": Faults(), "wrong": Faults(wrong_note_rate=0.2), "missed": Faults(missed_note_rate=0.2),
+            "jitter": Faults(onset_jitter_ms=40.0), "flat": Faults(flat_dynamics=True),
+            "detuned": Faults(detune_cents=35.0)}
+
+
+def make_polyphonic_entries(folder: Path) -> Path:
+    """`h186_<take>.wav` (C. P. E. Bach H. 186 on piano, both hands) and `chorale_drums_<take>.wav` (Bach's
+    BWV 40.8 in four voices on piano over a drum kit), each clean and with one fault per copy, and a
+    manifest naming every entry with its reference and category. Returns the manifest."""
+    from training.data.accompaniment import render_accompaniment
+    from training.data.performance import CLEAN_EXPRESSIVE
+    from training.data.polyphonic import make_polyphonic_clip
+    from training.data.synth import write_wav
+
+    folder.mkdir(parents=True, exist_ok=True)
+    faults = _poly_faults()
+    rows = []
+    for take in ("clean", *POLYPHONIC_DEGRADED.values()):
+        make_polyphonic_clip(folder, faults=faults[take], expression=CLEAN_EXPRESSIVE, stem=f"h186_{take}", **POLYPHONIC)
+        rows.append((f"h186_{take}", f"h186_{take}.wav", "h186_clean.ref.mid", "keyboard"))
+    backing = None
+    with tempfile.TemporaryDirectory(prefix="perfscore-test-") as scratch:
+        for take in ("clean", *DRUM_BACKED_DEGRADED.values()):
+            clip = make_polyphonic_clip(Path(scratch), faults=faults[take], expression=CLEAN_EXPRESSIVE,
+                                        stem=take, **DRUM_BACKED)
+            if backing is None:   # the backing follows the score's beat, as a play-along track does
+                beats = clip.performance.beat_times_s
+                backing, _ = render_accompaniment(beats, len(clip.audio) / clip.sample_rate,
+                                                  sample_rate=clip.sample_rate, scratch=scratch)
+                shutil.copy(clip.reference_midi_path, folder / "chorale_drums.ref.mid")
+            n = min(len(backing), len(clip.audio))
+            mix = clip.audio[:n] + 0.6 * backing[:n]
+            mix = (mix / max(1.0, float(np.max(np.abs(mix))) / 0.95)).astype(np.float32)
+            write_wav(folder / f"chorale_drums_{take}.wav", mix, clip.sample_rate)
+            rows.append((f"chorale_drums_{take}", f"chorale_drums_{take}.wav", "chorale_drums.ref.mid", "ensemble"))
+    manifest = folder / "manifest.csv"
+    with open(manifest, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["entry", "path", "reference", "category"])
+        writer.writerows(rows)
+    return manifest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .media import DANCE_DEGRADED, MUSIC_DEGRADED
+from .media import DANCE_DEGRADED, DRUM_BACKED_DEGRADED, MUSIC_DEGRADED, POLYPHONIC_DEGRADED
 
 
 def _explain(rows: dict, clean: str, degraded: str) -> str:
@@ -33,3 +33,18 @@ def test_clean_music_ranks_above_degraded_copy(music_run, degradation):
     assert int(clean["rank"]) < int(copy["rank"]), \
         f"{degradation} ranks above the clean performance: " + _explain(rows, "lascia_clean", degraded)
     assert float(clean["overall"]) > float(copy["overall"])
+
+
+@pytest.mark.parametrize("stem,degradations", [("h186", POLYPHONIC_DEGRADED), ("chorale_drums", DRUM_BACKED_DEGRADED)])
+def test_clean_polyphonic_take_ranks_above_every_faulty_copy(polyphonic_run, stem, degradations):
+    """Issue 9's 'done when': piano with both hands, and a four-voice chorale over a drum kit, each
+    against its score: the clean take above each copy with one fault."""
+    rows = polyphonic_run.rows()
+    clean = f"{stem}_clean"
+    assert rows[clean]["status"] == "ok"
+    for degradation, take in degradations.items():
+        copy = f"{stem}_{take}"
+        assert rows[copy]["status"] == "ok", _explain(rows, clean, copy)
+        assert float(rows[clean]["overall"]) > float(rows[copy]["overall"]), \
+            f"{degradation} ranks above the clean take: " + _explain(rows, clean, copy)
+        assert int(rows[clean]["rank"]) < int(rows[copy]["rank"])

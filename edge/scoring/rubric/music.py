@@ -40,6 +40,10 @@ def rhythm(w: Window) -> SubScore:
         source = "against the beat grid"
     beats = w.beats()
     cv = tempo_cv(beats) if len(beats) >= 4 else None
+    if len(ref_notes) >= MIN_NOTES:
+        # With a score the tempo is read off the written notes themselves: steadier than tracked beats,
+        # whose placement follows every syncopation and, on soft attacks, every onset's noise.
+        cv = _tempo_spread(ref_notes, w.music_reference().tempo_ratio) or cv
     if len(dev_ms) < MIN_NOTES and cv is None:
         return SubScore(None, "Too few notes here to judge rhythm.", {"notes": int(len(dev_ms))}, RUBRIC_MODEL)
     measurements = {"timing_source": source, "notes": int(len(dev_ms)), "tempo_cv": None if cv is None else round(cv, 4)}
@@ -94,25 +98,30 @@ def technique(w: Window) -> SubScore:
                     RUBRIC_MODEL)
 
 
-def _note_levels(w: Window) -> np.ndarray:
-    """Peak level (dBFS) of each note in the window: what the listener hears as its dynamic. Notes that
-    sound together (a polyphonic reference) each carry their own level, measured on their own pitch."""
+def _note_levels(w: Window) -> tuple[np.ndarray, np.ndarray]:
+    """(pitches, peak level in dBFS) of the notes in the window: what the listener hears as their dynamic.
+    With a polyphonic reference, each note carries the level of the attack it belongs to, counted only
+    where its chord was played complete (Window.complete_chord_levels); when too few are, every heard note."""
     notes = w.window_notes()
     if w.levels_measured():
-        return notes.velocities
+        pitches, levels = w.complete_chord_levels()
+        if len(levels) >= MIN_NOTES:
+            return pitches, levels
+        return notes.pitches, notes.velocities
     a = w.analysis.audio
-    levels = []
-    for on, off in zip(notes.onsets, notes.offsets):
+    pitches, levels = [], []
+    for on, off, pitch in zip(notes.onsets, notes.offsets, notes.pitches):
         sel = (a.frame_times >= on) & (a.frame_times <= max(off, on + 0.05))
         if sel.any():
+            pitches.append(pitch)
             levels.append(float(a.rms_dbfs[:len(a.frame_times)][sel].max()))
-    return np.array(levels)
+    return np.array(pitches), np.array(levels)
 
 
 def expression(w: Window) -> SubScore:
     """Dynamics as the listener hears them: how far the notes' levels range (p90 − p10 of each note's
     peak level, so a note's own decay does not count), and how much of that follows the phrases."""
-    levels = _note_levels(w)
+    _, levels = _note_levels(w)
     if len(levels) < MIN_NOTES:
         return SubScore(None, "Too few notes here to judge dynamics.", {"notes": int(len(levels))}, RUBRIC_MODEL)
     p10, p90 = np.percentile(levels, [10, 90])
@@ -129,14 +138,38 @@ def expression(w: Window) -> SubScore:
 
 def _dynamic_shaping(w: Window) -> float | None:
     """p90 − p10 (dB) of the note levels after removing their linear dependence on pitch."""
-    notes = w.window_notes()
-    levels = _note_levels(w)
-    if len(levels) < MIN_NOTES or len(levels) != len(notes):
+    pitches, levels = _note_levels(w)
+    if len(levels) < MIN_NOTES:
         return None
-    design = np.column_stack([notes.pitches, np.ones(len(levels))])
+    design = np.column_stack([pitches, np.ones(len(levels))])
     residual = levels - design @ np.linalg.lstsq(design, levels, rcond=None)[0]
     p10, p90 = np.percentile(residual, [10, 90])
     return float(p90 - p10)
+
+
+NOTES_ZERO = 0.70    # share of written notes played that earns 0: 30 % wrong or missed is not the piece
+                     # any more (the training labels' full wrong- and missed-note rate, training/data/labels.py)
+TEMPO_SPAN_S = 1.0   # written seconds per local-tempo reading: long enough to average out note-level jitter
+
+
+def _tempo_spread(ref_notes: list, tempo_ratio: float) -> float | None:
+    """Robust spread (1.4826 × MAD) of the local tempo against the score, one reading per TEMPO_SPAN_S of
+    written time, relative to the performer's overall tempo. Notes written together (a chord) count once,
+    at their median performed time. A few phrase ends held longer (rubato) do not move a MAD; a tempo that
+    wanders does."""
+    written = np.array([n.written_onset_s for n in ref_notes])
+    played = np.array([n.performed_onset_s for n in ref_notes])
+    onsets, group = np.unique(np.round(written, 3), return_inverse=True)
+    times = np.array([np.median(played[group == k]) for k in range(len(onsets))])
+    anchors = [0]
+    for k in range(1, len(onsets)):
+        if onsets[k] - onsets[anchors[-1]] >= TEMPO_SPAN_S:
+            anchors.append(k)
+    if len(anchors) < 4:
+        return None
+    w_span, p_span = np.diff(onsets[anchors]), np.diff(times[anchors])
+    stretch = p_span / w_span / tempo_ratio
+    return float(1.4826 * np.median(np.abs(stretch - np.median(stretch))))
 
 
 def _stretch(ref_notes: list, tempo_ratio: float) -> np.ndarray:
@@ -189,6 +222,6 @@ def interpretation(w: Window) -> SubScore:
         else:
             sentence += (f"; time is kept evenly ({unevenness * 100:.0f} % note-to-note) with {lengthened * 100:.0f} % "
                          f"of notes deliberately lengthened, and dynamics shaped over {dyn_shape or 0:.0f} dB")
-    value = blend([(100.0 * played / len(written), 0.6), (timing, 0.2),
+    value = blend([(points(played / len(written), full=1.0, zero=NOTES_ZERO), 0.6), (timing, 0.2),
                    (points(dyn_shape, full=8.0, zero=3.0), 0.2)])
     return SubScore(value, sentence + ".", measurements, RUBRIC_MODEL)
