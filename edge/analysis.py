@@ -45,6 +45,7 @@ class Analysis:
     reference: MusicComparison | DanceComparison | None = None
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage (all threads)
+    cut_short: bool = False   # the recording (or the take) stops before its media did: not all of it is here
 
     def to_dict(self) -> dict:
         """The `perfscore analyze --json` document (docs/analysis.md; schema edge/schemas/analysis.schema.json)."""
@@ -141,43 +142,15 @@ def _loudness(a: AudioFeatures) -> dict:
 def read_recording(path: str | Path, settings: Settings, *, want_audio: bool = True,
                    on_frame: Callable[[int], None] | None = None) -> tuple[SourceInfo, PoseTrack | None,
                                                                             np.ndarray | None, dict]:
-    """Decode a recording once: pose for each video frame, all audio samples. Returns timings too."""
-    timings = {"decode": 0.0, "pose": 0.0}
+    """Decode a recording once: pose for each video frame, all audio samples. Returns timings too.
+    (The file drained into a pipeline Take; `analyze` and the daemon go through the same Take.)"""
+    from .pipeline import Take, drain
+
     source = FileSource(path, sample_rate=settings.audio.sample_rate, audio=want_audio,
                         max_width=settings.capture.max_width)
-    chunks: list[np.ndarray] = []
-    audio_start = None
-    estimator = None
-    with source:
-        info = source.info
-        if info.has_video:
-            estimator = PoseEstimator(settings.pose, fps=info.fps or 30.0)
-        try:
-            clock = time.process_time()
-            for item in source:
-                now = time.process_time()
-                timings["decode"] += now - clock
-                if isinstance(item, VideoFrame):
-                    if estimator.wants(item):
-                        estimator.add(item)
-                    if on_frame:
-                        on_frame(item.index)
-                    clock = time.process_time()
-                    timings["pose"] += clock - now
-                else:
-                    assert isinstance(item, AudioChunk)
-                    if audio_start is None:
-                        audio_start = item.t
-                    chunks.append(item.samples)
-                    clock = time.process_time()
-                    timings["decode"] += clock - now
-            pose = estimator.track() if estimator else None
-        finally:
-            if estimator:
-                estimator.close()
-    samples = np.concatenate(chunks) if chunks else (np.zeros(0, np.float32) if info.has_audio else None)
-    info.audio_start_s = audio_start if audio_start is not None else info.audio_start_s
-    return info, pose, samples, timings
+    with source, Take(source.info, settings, name=str(path)) as take:
+        drain(source, take, on_frame=on_frame)
+        return take.collected(whole=True)
 
 
 def analyze(path: str | Path, settings: Settings, reference: str | Path | None = None,
@@ -186,9 +159,25 @@ def analyze(path: str | Path, settings: Settings, reference: str | Path | None =
     """Every measurement of one recording. Raises MediaError if it cannot be read at all.
 
     `reference_pose`: the poses of a dance `reference` already computed (a screening run poses its
+    reference once for all entries); without it the reference recording is decoded and posed here.
+    The file goes through the one pipeline (edge/pipeline.py) every caller uses."""
+    from .pipeline import analyze_source
+
+    source = FileSource(path, sample_rate=settings.audio.sample_rate, max_width=settings.capture.max_width)
+    with source:
+        return analyze_source(source, settings, reference=reference, on_frame=on_frame,
+                              reference_pose=reference_pose, name=str(Path(path)))
+
+
+def measure(path: str | Path, info: SourceInfo, pose: PoseTrack | None, samples: np.ndarray | None,
+            timings: dict, settings: Settings, reference: str | Path | None = None, *,
+            reference_pose: PoseTrack | None = None) -> Analysis:
+    """Every measurement from decoded media (a pipeline Take's poses and samples, `read_recording`'s
+    tuple): audio features, motion, rhythm and sync, the comparison with a reference.
+
+    `reference_pose`: the poses of a dance `reference` already computed (a screening run poses its
     reference once for all entries); without it the reference recording is decoded and posed here."""
     path = Path(path)
-    info, pose, samples, timings = read_recording(path, settings, on_frame=on_frame)
     warnings = list(info.warnings)
 
     audio = None

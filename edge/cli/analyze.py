@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Measure one recording: pose, tempo and beats, onsets, pitch, loudness, beat alignment, "
                     "and, with --reference, deviations from a MIDI score (music) or a reference recording (dance).",
         epilog=exitcodes.EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("media", help="a video (mp4, mov, mkv, webm, avi) or audio file (wav, flac, ogg, mp3)")
+    parser.add_argument("media", help="a video (mp4, mov, mkv, webm, avi) or audio file (wav, flac, ogg, mp3), "
+                                      "or any source spec: replay:PATH, camera:[N], mic:[N] (Ctrl-C ends a live one)")
     parser.add_argument("--reference", metavar="REF",
                         help="a MIDI file (music) or a recording of the choreography (dance)")
     parser.add_argument("--discipline", choices=("dance", "music"),
@@ -30,11 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # The measuring stack (numpy, scipy, MediaPipe, PyAV, aubio) loads only here: `perfscore --help` stays instant.
-    from ..analysis import analyze
+    from ..pipeline import analyze_source
     from ..scoring import score
+    from ..sources import FileSource, open_source
 
-    with frame_progress(f"analyze {args.media}") as on_frame:
-        analysis = analyze(args.media, args.settings, reference=args.reference, on_frame=on_frame)
+    with open_source(args.media, args.settings) as source, frame_progress(f"analyze {args.media}") as on_frame:
+        # A file ends by itself; a camera or microphone is measured until Ctrl-C, which ends the take.
+        stop = None if isinstance(source, FileSource) else _stop_on_interrupt()
+        analysis = analyze_source(source, args.settings, reference=args.reference, on_frame=on_frame, stop=stop)
     doc = analysis.to_dict()
     try:
         scored = score(analysis, args.settings, discipline=args.discipline, model=args.model)
@@ -49,6 +53,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(doc))
     return exitcodes.OK
+
+
+def _stop_on_interrupt():
+    """An Event that Ctrl-C sets (instead of raising), so a live take ends and is still measured."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return stop
 
 
 def _fmt(value, unit: str = "", digits: int = 2) -> str:

@@ -3,6 +3,7 @@
 from .base import StrictModel
 from .capture import CaptureConfig
 from .coach import CoachConfig
+from .daemon import RunConfig
 from .device import DeviceConfig
 from .features import AudioConfig, PoseConfig, ReferenceConfig, RhythmConfig
 from .publish import PublishConfig
@@ -19,3 +20,4 @@ class Settings(StrictModel):
     scoring: ScoringConfig = ScoringConfig()
     coach: CoachConfig = CoachConfig()
     publish: PublishConfig = PublishConfig()
+    run: RunConfig = RunConfig()

@@ -103,18 +103,20 @@ class PoseEstimator:
         ))
         return True
 
-    def track(self) -> PoseTrack:
-        n = len(self._rows)
+    def track(self, last: int | None = None) -> PoseTrack:
+        """The track so far; `last`: only its last rows (a live window, without copying the whole take)."""
+        rows = self._rows[-last:] if last else list(self._rows)   # a copy: add() may append meanwhile
+        n = len(rows)
         image = np.full((n, N_LANDMARKS, 3), np.nan, np.float32)
         world = np.full((n, N_LANDMARKS, 3), np.nan, np.float32)
         visibility = np.full((n, N_LANDMARKS), np.nan, np.float32)
         present = np.zeros(n, bool)
-        for i, (_, _, img, wld, vis) in enumerate(self._rows):
+        for i, (_, _, img, wld, vis) in enumerate(rows):
             if img is not None:
                 image[i], world[i], visibility[i], present[i] = img, wld, vis, True
         return PoseTrack(
-            times=np.array([r[0] for r in self._rows], float),
-            frame_index=np.array([r[1] for r in self._rows], int),
+            times=np.array([r[0] for r in rows], float),
+            frame_index=np.array([r[1] for r in rows], int),
             image=image, world=world, visibility=visibility, present=present,
             fps=self.fps, width=self.width, height=self.height, model=self.model,
         )

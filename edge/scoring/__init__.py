@@ -1,6 +1,7 @@
 """Scoring: from the measurements of a recording to sub-scores, an overall and a grade.
 
-`score_file` is the one call the CLI, the screening runner and (later) the daemon use.
+`score_file` (a recording on disk) and `edge.pipeline.score_source` (any Source) are the calls the CLI,
+the screening runner and the daemon use; both go through the one pipeline (edge/pipeline.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from ..analysis import Analysis, analyze
+from ..analysis import Analysis, analyze  # noqa: F401  (analyze: callers import it from here)
 from ..config import Settings
 from ..errors import NotScorable
 from .result import Discipline, ScoreResult
@@ -90,5 +91,10 @@ def score_file(path: str | Path, settings: Settings, *, discipline: Discipline |
                on_frame: Callable[[int], None] | None = None, reference_pose=None) -> Scored:
     """Analyse and score one recording; raises MediaError (unreadable) or NotScorable (nothing to judge).
     `reference_pose`: the dance reference's PoseTrack when already computed (see `analyze`)."""
-    analysis = analyze(path, settings, reference=reference, on_frame=on_frame, reference_pose=reference_pose)
-    return score(analysis, settings, discipline=discipline, model=model)
+    from ..pipeline import score_source
+    from ..sources.file import FileSource
+
+    source = FileSource(path, sample_rate=settings.audio.sample_rate, max_width=settings.capture.max_width)
+    with source:
+        return score_source(source, settings, discipline=discipline, reference=reference, model=model,
+                            on_frame=on_frame, reference_pose=reference_pose, name=str(Path(path)))

@@ -16,9 +16,6 @@ from typing import Any
 
 from .store import RECORD_SCHEMA, write_record
 
-# Source warnings that mean the recording stops before its end: the performance was not all there.
-_CUT_SHORT = ("cut short", "reading stopped", "gave up after")
-
 
 @dataclass(frozen=True)
 class Task:
@@ -79,10 +76,10 @@ def score_task(task: Task, settings, entries_dir: Path | None) -> dict[str, Any]
         result["analysis"].pop("file", None)  # records are keyed by content: no path inside
         record.update(result=result, discipline=scored.rubric.discipline, duration_s=scored.analysis.duration_s)
         record["notes"] = _notes(task, scored)
-        cut = [w for w in scored.analysis.warnings if any(mark in w for mark in _CUT_SHORT)]
-        if cut:
+        if scored.analysis.cut_short:
             # Scored on what decodes, but a partial performance is not ranked against complete ones.
-            _fail(record, "incomplete", f"incomplete recording: {cut[0]}")
+            why = "; ".join(scored.analysis.info.warnings) or "it stops before its end"
+            _fail(record, "incomplete", f"incomplete recording: {why}")
     record["elapsed_s"] = round(time.perf_counter() - wall, 3)
     record["cpu_s"] = round(time.process_time() - cpu, 3)
     if record.pop("keep") and entries_dir is not None:

@@ -54,6 +54,9 @@ class SourceInfo:
     audio_start_s: float | None = None
     # Problems found while reading that did not stop it (a truncated tail, say).
     warnings: list[str] = field(default_factory=list)
+    # The recording stops before its end (truncated, unreadable tail): set once reading has ended.
+    # A typed flag, so no layer has to match the warning's words.
+    cut_short: bool = False
 
 
 class Source(ABC):

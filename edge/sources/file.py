@@ -100,6 +100,7 @@ class FileSource(Source):
             raise MediaError(self.path, f"cannot open: {exc}") from None
 
         self._warnings: list[str] = []
+        self._cut_short = False      # reading stopped early (info.cut_short once reading ends)
         try:
             self._video, self._audio = self._pick_streams(video, audio)
             if self._video is not None:
@@ -215,7 +216,7 @@ class FileSource(Source):
                 break
             except av.error.FFmpegError as exc:
                 self._warnings.append(f"reading stopped: {reason(exc)}; everything before it was kept")
-                cut_short = True
+                cut_short = self._cut_short = True
                 break
             if packet.is_corrupt:
                 # Cut mid-packet (the demuxer read less than it should): half a picture is worse than none.
@@ -230,7 +231,7 @@ class FileSource(Source):
                 first_bad = first_bad or reason(exc)
                 if bad_in_a_row >= _MAX_BAD_PACKETS_IN_A_ROW:
                     self._warnings.append(f"gave up after {bad_in_a_row} damaged packets in a row")
-                    cut_short = True
+                    cut_short = self._cut_short = True
                     break
                 continue
             bad_in_a_row = 0
@@ -322,6 +323,7 @@ class FileSource(Source):
         return t
 
     def _check_complete(self) -> None:
+        self.info.cut_short = self._cut_short
         if self._audio_gaps:
             self._warnings.append(f"audio timestamps jump {self._audio_gaps} time(s) (gaps in the recording); "
                                   "audio after each gap keeps its own timestamps")
@@ -329,9 +331,11 @@ class FileSource(Source):
         if declared and declared - self._last_end > max(_SHORT_BY_S, _SHORT_BY_FRACTION * declared):
             self._warnings.append(f"ended at {self._last_end:.2f} s although the file declares {declared:.2f} s: "
                                   "it looks cut short; everything up to there was kept")
+            self.info.cut_short = True
         elif missing := _riff_shortfall(self.path):
             self._warnings.append(f"its header declares {missing} bytes more than the file holds: it looks cut "
                                   f"short at {self._last_end:.2f} s; everything up to there was kept")
+            self.info.cut_short = True
 
     def close(self) -> None:
         container, self._container = self._container, None

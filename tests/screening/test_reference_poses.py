@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge import analysis
+from edge import pipeline
 from edge.config import Settings
 from edge.screening import keys, references
 from edge.screening.runner import ScreenOptions, screen
@@ -28,15 +28,16 @@ def reference(dance_folder) -> Path:
 
 @pytest.fixture
 def decodes(monkeypatch) -> list[str]:
-    """Names of the files `read_recording` (the real one) decodes and poses in this process."""
+    """Names of the files the pipeline (edge/pipeline.py: `drain`, the one place media is decoded and
+    posed, for entries and references alike) reads in this process."""
     calls: list[str] = []
-    real = analysis.read_recording
+    real = pipeline.drain
 
-    def counting(path, *args, **kwargs):
-        calls.append(Path(path).name)
-        return real(path, *args, **kwargs)
+    def counting(source, *args, **kwargs):
+        calls.append(Path(source.info.name).name)
+        return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(analysis, "read_recording", counting)
+    monkeypatch.setattr(pipeline, "drain", counting)
     return calls
 
 
