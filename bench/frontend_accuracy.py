@@ -4,7 +4,7 @@ beat F-measure, and dance beat alignment with the audio on the beat, 250 ms late
     .venv/bin/python bench/frontend_accuracy.py            # writes bench/results/frontend_accuracy.json
     .venv/bin/python bench/frontend_accuracy.py --no-dance # music only (about 2 minutes on 2 cores)
 
-Music: 44 renders of whole polyphonic music21 scores (training/data/rhythm_renders.py): Bach chorales
+Music: 46 renders of whole polyphonic music21 scores (training/data/rhythm_renders.py): Bach chorales
 in four voices, string quartets, piano pieces (Joplin, Mozart, Clara Schumann) on piano, organ, strings
 and nylon guitar, each with and without a drum kit (kick, snare, hi-hat on every half- or third-beat),
 in 2/4, 3/4, 4/4 and 6/8, at tempi of the written beat drawn from each piece's range (50–200 BPM over
@@ -15,7 +15,8 @@ render and overall:
 - beat F-measure (mir_eval.beat.f_measure, 70 ms window, no beats trimmed);
 - the same with the reference MIDI's tempo and time signature as a cue (what `--reference` gives).
 
-Held out while the level constants in edge/features/audio/tempo_level.py were chosen: every guitar
+Held out while the level constants in edge/features/audio/tempo_level.py and the phase constants in
+edge/features/audio/beats.py were chosen: every guitar
 render and the pieces haydn-op1no1-1, mozart-k155-3, chorale-bwv254 and schumann-polonaise-1 (rows
 marked "held_out"); the summary reports them separately.
 
@@ -145,6 +146,8 @@ def summarise(music: list[dict], dance: list[dict]) -> dict:
         "beat_f_mean": round(float(np.mean([r["beat_f"] for r in music])), 3),
         "development_written_level": share(dev, "written_level"),
         "held_out_written_level": share(held, "written_level"),
+        "development_beat_f_mean": round(float(np.mean([r["beat_f"] for r in dev])), 3),
+        "held_out_beat_f_mean": round(float(np.mean([r["beat_f"] for r in held])), 3),
         "with_drums_written_level": share([r for r in music if r["drums"]], "written_level"),
         "without_drums_written_level": share([r for r in music if not r["drums"]], "written_level"),
         "with_reference_written_level": share(music, "written_level", "with_reference"),

@@ -17,6 +17,7 @@ import numpy as np
 
 from ...config.features import AudioConfig
 from .beats import refine_beats, tempo_bpm, tempo_cv, track_beats
+from .harmony import HarmonyCurves, harmony_curves
 from .tempo_level import LevelCues, TempoLevel, band_fluxes
 from .loudness import FLOOR_DBFS, rms_dbfs
 from .mfcc import compute_mfcc
@@ -51,6 +52,7 @@ class AudioFeatures:
     low_flux: np.ndarray | None = None          # (F,) spectral flux below 150 Hz
     full_flux: np.ndarray | None = None         # (F,) spectral flux of the whole spectrum
     low_share: float = 0.0                      # share of the spectrum in that band
+    harmony: HarmonyCurves | None = None        # pitch-class content over time (beat phase from chord changes)
     max_bpm: float = 220.0
     min_bpm: float = 40.0
 
@@ -76,7 +78,7 @@ def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 
                                  silence_dbfs=config.silence_dbfs)
     f0_times = pitch_times(len(f0), sr, hop, config.pitch_window)
     f0_midi = np.where((f0 > 0) & (confidence >= config.pitch_min_confidence), hz_to_midi(f0), np.nan)
-    level, tracked, low_flux, full_flux, low_share = None, np.zeros(0), None, None, 0.0
+    level, tracked, low_flux, full_flux, low_share, harmony = None, np.zeros(0), None, None, 0.0, None
     if silent:
         envelope, onsets, beats = np.zeros(len(x) // hop, np.float32), np.zeros(0), np.zeros(0)
     else:
@@ -84,10 +86,11 @@ def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 
                                          method=config.onset_method, threshold=config.onset_threshold,
                                          silence_dbfs=config.silence_dbfs)
         low_flux, full_flux, low_share = band_fluxes(x, sr, hop)
+        harmony = harmony_curves(x, sr)
         tracked = track_beats(x, sr, hop)
         beats, level = refine_beats(tracked, onsets, envelope, hop / sr, max_bpm=config.max_bpm,
                                     min_bpm=config.min_bpm, low_flux=low_flux, full_flux=full_flux,
-                                    low_share=low_share)
+                                    low_share=low_share, harmony=harmony)
     n = len(x) // hop
     return AudioFeatures(
         sample_rate=sr,
@@ -113,6 +116,7 @@ def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 
         low_flux=low_flux,
         full_flux=full_flux,
         low_share=low_share,
+        harmony=harmony,
         max_bpm=config.max_bpm,
         min_bpm=config.min_bpm,
     )
@@ -129,6 +133,6 @@ def choose_beats_again(audio: AudioFeatures, cues: LevelCues) -> AudioFeatures:
     beats, level = refine_beats(audio.tracker_beats_s - audio.start_s, audio.onsets_s - audio.start_s,
                                 audio.onset_envelope, hop_s, max_bpm=audio.max_bpm, min_bpm=audio.min_bpm,
                                 low_flux=audio.low_flux, full_flux=audio.full_flux, low_share=audio.low_share,
-                                cues=cues)
+                                cues=cues, harmony=audio.harmony)
     return replace(audio, beats_s=audio.start_s + beats, tempo_bpm=tempo_bpm(beats), tempo_cv=tempo_cv(beats),
                    tempo_level=level)
