@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import lfilter
+from typing import TYPE_CHECKING
 
-from .notes import Notes
+if TYPE_CHECKING:       # only a type here: edge.features.audio uses chroma, and notes imports audio
+    from .notes import Notes
 
 FRAME_RATE = 50.0            # features per second (20 ms)
 SAMPLE_RATE = 22050

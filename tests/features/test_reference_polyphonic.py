@@ -45,12 +45,11 @@ def _known_gap(case, reason):
     return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=reason))
 
 
-ORGAN_ONSETS = ("organ onsets spread ~45 ms on the clean take (low pipes speak 100–250 ms late, re-struck held notes "
-                "show no attack) and the beat tracker reads its tempo CV as 0.13: jitter is not yet told from clean")
+ORGAN_ONSETS = ("organ and string onsets: a note's measured onset is off by ~45 ms (sd) on the clean take, its chord's median by "
+                "~26 ms (low pipes speak 70–120 ms late, re-struck held notes show no attack), so the clean take's timing "
+                "and tempo spread read worse than the jittered and unsteady takes'")
 STRINGS_MISSED = ("strings: 6 of 13 missed notes found (4 more read as wrong) since the alignment pads both sides "
                   "with silence (it was 7 before)")
-RAG_MISSED = ("rag: a missed note costs interpretation only (0.6 × 10 % of the overall) and the missed take's other "
-              "sub-scores read a little higher than clean's")
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +71,7 @@ def takes(tmp_path_factory):
 
 
 @pytest.mark.parametrize("case", ["chorale_piano", "chorale_strings", _known_gap("chorale_organ", ORGAN_ONSETS),
-                                  _known_gap("rag_piano", RAG_MISSED)])
+                                  "rag_piano"])
 def test_clean_ranks_above_every_faulty_copy(takes, case):
     clean = takes[case]["clean"][2].overall
     below = {take: round(takes[case][take][2].overall, 1) for take in FAULTS}
