@@ -39,21 +39,21 @@ def _pitch_matrix() -> np.ndarray:
 _PITCH = None
 
 
-def audio_pitch_energy(samples: np.ndarray) -> np.ndarray:
-    """(frames, pitches) spectral energy per MIDI pitch of 22 050 Hz samples, computed in blocks so that
-    memory stays small for long recordings."""
+def audio_pitch_energy(samples: np.ndarray, hop: int = HOP) -> np.ndarray:
+    """(frames, pitches) spectral energy per MIDI pitch of 22 050 Hz samples, one frame every `hop`
+    samples, computed in blocks so that memory stays small for long recordings."""
     global _PITCH
     if _PITCH is None:
         _PITCH = _pitch_matrix()
     x = np.concatenate([np.zeros(N_FFT // 2, np.float32), np.asarray(samples, np.float32),
                         np.zeros(N_FFT // 2, np.float32)])
-    n_frames = max(1, (len(x) - N_FFT) // HOP + 1)
+    n_frames = max(1, (len(x) - N_FFT) // hop + 1)
     window = np.hanning(N_FFT).astype(np.float32)
     out = np.empty((n_frames, _PITCH.shape[1]), np.float32)
     block = 64
     for start in range(0, n_frames, block):
         idx = np.arange(start, min(start + block, n_frames))
-        frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[idx * HOP] * window
+        frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[idx * hop] * window
         power = np.abs(np.fft.rfft(frames, axis=1)).astype(np.float32) ** 2
         out[idx] = power @ _PITCH
     return out

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from math import gcd
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from .. import MODELS_DIR
+from .audio.resample import resample
 from .notes import Notes
 
 MODEL_PATH = MODELS_DIR / "basic_pitch_nmp.onnx"
@@ -70,13 +69,7 @@ def _session(path: str):
 
 
 def to_model_rate(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    samples = np.asarray(samples, dtype=np.float32)
-    if samples.ndim != 1:
-        raise ValueError(f"expected mono samples, got shape {samples.shape}")
-    if sample_rate == SAMPLE_RATE:
-        return samples
-    g = gcd(int(sample_rate), SAMPLE_RATE)
-    return resample_poly(samples, SAMPLE_RATE // g, int(sample_rate) // g).astype(np.float32)
+    return resample(samples, sample_rate, SAMPLE_RATE)
 
 
 def posteriors(samples: np.ndarray, sample_rate: int, *, start_s: float = 0.0, model_path: Path = MODEL_PATH,

@@ -7,7 +7,7 @@ beat differs most from the content after it. Measured as the cosine distance bet
 of the half-beat before and the half-beat after each beat, on all pitches and on the bass register
 (below G3, where the bass line and the chord roots sound).
 
-The chroma is built as the reference alignment's (chroma.py: a 4096-point STFT at 22 050 Hz, energy
+The chroma is the reference alignment's (chroma.audio_pitch_energy: a 4096-point STFT at 22 050 Hz, energy
 per MIDI pitch C1–C8), at 25 frames a second rather than 50 (the windows here are ≥ 140 ms), computed
 in blocks: ~0.5 s of CPU per audio minute and a few MB. Cumulative sums make the mean over any window
 one subtraction.
@@ -16,12 +16,11 @@ one subtraction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import gcd
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from .. import chroma as _chroma
+from .resample import resample
 
 BASS_BELOW_MIDI = 55        # G3, 196 Hz: bass notes and chord roots (their 2nd harmonics too)
 FRAME_RATE = 25.0
@@ -38,11 +37,8 @@ class HarmonyCurves:
 
 def harmony_curves(x: np.ndarray, sample_rate: int) -> HarmonyCurves:
     """Pitch-class content over time of mono samples at any rate."""
-    x = np.asarray(x, np.float32)
-    if sample_rate != _chroma.SAMPLE_RATE:
-        g = gcd(int(sample_rate), _chroma.SAMPLE_RATE)
-        x = resample_poly(x, _chroma.SAMPLE_RATE // g, int(sample_rate) // g).astype(np.float32)
-    energy = pitch_energy(x)
+    x = resample(x, sample_rate, _chroma.SAMPLE_RATE)
+    energy = _chroma.audio_pitch_energy(x, hop=HOP)
     compressed = np.log1p(100.0 * energy / max(float(energy.max()), 1e-12))
 
     def cumulative(block: np.ndarray, lowest: int) -> np.ndarray:
@@ -53,27 +49,6 @@ def harmony_curves(x: np.ndarray, sample_rate: int) -> HarmonyCurves:
 
     bass = compressed[:, :max(1, BASS_BELOW_MIDI - _chroma.LOWEST)]
     return HarmonyCurves(cumulative(compressed, _chroma.LOWEST), cumulative(bass, _chroma.LOWEST))
-
-
-def pitch_energy(x: np.ndarray, block: int = 64) -> np.ndarray:
-    """(frames, pitches C1–C8) spectral energy per MIDI pitch of 22 050 Hz samples, FRAME_RATE frames a second."""
-    n_fft = _chroma.N_FFT
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / _chroma.SAMPLE_RATE)
-    midi = np.full(len(freqs), -1)
-    midi[1:] = np.round(69 + 12 * np.log2(freqs[1:] / 440.0)).astype(int)
-    pitches = np.arange(_chroma.LOWEST, _chroma.HIGHEST + 1)
-    keep = (midi >= pitches[0]) & (midi <= pitches[-1])    # bins outside C1–C8 feed nothing
-    columns = midi[keep] - pitches[0]
-    padded = np.concatenate([np.zeros(n_fft // 2, np.float32), x, np.zeros(n_fft // 2, np.float32)])
-    n_frames = max(1, (len(padded) - n_fft) // HOP + 1)
-    window = np.hanning(n_fft).astype(np.float32)
-    out = np.zeros((n_frames, len(pitches)), np.float32)
-    for start in range(0, n_frames, block):
-        idx = np.arange(start, min(start + block, n_frames))
-        frames = padded[idx[:, None] * HOP + np.arange(n_fft)[None, :]] * window
-        power = np.abs(np.fft.rfft(frames, axis=1)[:, keep]) ** 2
-        np.add.at(out, (idx[:, None], columns[None, :]), power)   # sum each pitch's bins
-    return out
 
 
 def change_at(cum: np.ndarray, times_s: np.ndarray, window_s: float, frame_rate: float = FRAME_RATE
