@@ -210,14 +210,8 @@ def compare_to_midi(reference: Notes, audio: AudioFeatures, *, onset_tolerance_m
                           else aligned[min(int((n.written_onset_s - ref_start) / step), len(aligned) - 1)]
                           for n in notes])
     warped = np.stack([warped_on, warped_on + (ref.offsets - ref.onsets) * slope], axis=1)
-    if len(performed):
-        precision, recall, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
-            warped, ref.hz(), performed.intervals(), performed.hz(),
-            onset_tolerance=onset_tolerance_ms / 1000, pitch_tolerance=pitch_tolerance_cents, offset_ratio=None)
-    else:
-        precision = recall = f1 = 0.0
-    onset_hits = np.mean([n.onset_deviation_ms is not None and abs(n.onset_deviation_ms) <= onset_tolerance_ms
-                          for n in notes])
+    precision, recall, f1, onset_hits = _hit_rates(notes, warped, ref, performed, onset_tolerance_ms,
+                                                   pitch_tolerance_cents)
     pitch_hits = np.mean([n.pitch_deviation_cents is not None and abs(n.pitch_deviation_cents) <= pitch_tolerance_cents
                           for n in notes])
     for n in notes:
@@ -228,6 +222,22 @@ def compare_to_midi(reference: Notes, audio: AudioFeatures, *, onset_tolerance_m
             n.status = "wrong" if abs(n.pitch_deviation_cents) > pitch_tolerance_cents else "played"
     return MusicComparison(notes, float(offset), float(slope), clock, float(precision), float(recall), float(f1),
                            float(onset_hits), float(pitch_hits), dtw_cost, performed)
+
+
+def _hit_rates(notes: list[NoteComparison], warped: np.ndarray, reference: Notes, heard: Notes,
+               onset_tolerance_ms: float, pitch_tolerance_cents: float) -> tuple[float, float, float, float]:
+    """mir_eval's note precision, recall and F1 (onset and pitch tolerances, offsets ignored) of what was
+    heard against the reference warped onto the performance, and the share of written notes whose
+    onset deviation is within tolerance."""
+    if len(heard):
+        precision, recall, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
+            warped, reference.hz(), heard.intervals(), heard.hz(),
+            onset_tolerance=onset_tolerance_ms / 1000, pitch_tolerance=pitch_tolerance_cents, offset_ratio=None)
+    else:
+        precision = recall = f1 = 0.0
+    onset_hits = np.mean([n.onset_deviation_ms is not None and abs(n.onset_deviation_ms) <= onset_tolerance_ms
+                          for n in notes])
+    return float(precision), float(recall), float(f1), float(onset_hits)
 
 
 def _compare_polyphonic(reference: Notes, samples: np.ndarray, sample_rate: int, start_s: float,
@@ -257,14 +267,8 @@ def _compare_polyphonic(reference: Notes, samples: np.ndarray, sample_rate: int,
     aligned = np.interp(reference.onsets, written, performed)
     warped_on = np.array([n.performed_onset_s if n.performed_onset_s is not None else a for n, a in zip(notes, aligned)])
     warped = np.stack([warped_on, warped_on + np.maximum(reference.offsets - reference.onsets, 0.05) * slope], axis=1)
-    if len(transcribed):
-        precision, recall, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
-            warped, reference.hz(), transcribed.intervals(), transcribed.hz(),
-            onset_tolerance=onset_tolerance_ms / 1000, pitch_tolerance=pitch_tolerance_cents, offset_ratio=None)
-    else:
-        precision = recall = f1 = 0.0
-    onset_hits = np.mean([n.onset_deviation_ms is not None and abs(n.onset_deviation_ms) <= onset_tolerance_ms
-                          for n in notes])
+    precision, recall, f1, onset_hits = _hit_rates(notes, warped, reference, transcribed, onset_tolerance_ms,
+                                                   pitch_tolerance_cents)
     pitch_hits = np.mean([n.status == "played" and (n.pitch_deviation_cents is None
                                                     or abs(n.pitch_deviation_cents) <= pitch_tolerance_cents)
                           for n in notes])

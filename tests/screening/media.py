@@ -103,12 +103,7 @@ def make_music_entries(folder: Path) -> Path:
              # The clean take again under a name that is HTML: scored once (same content), escaped everywhere.
              ('<b>"Evil" & co</b>', "lascia_clean.wav", "lascia_clean.ref.mid", "<script>alert(1)</script>")]
     write_silence(folder / "silence.wav", 4.0)
-    manifest = folder / "manifest.csv"
-    with open(manifest, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["entry", "path", "reference", "category"])
-        writer.writerows(rows)
-    return manifest
+    return write_manifest(folder / "manifest.csv", rows)
 
 
 def remux(src: Path, dst: Path, *, audio: bool = True) -> Path:
@@ -230,9 +225,13 @@ def make_polyphonic_entries(folder: Path) -> Path:
             mix = (mix / max(1.0, float(np.max(np.abs(mix))) / 0.95)).astype(np.float32)
             write_wav(folder / f"chorale_drums_{take}.wav", mix, clip.sample_rate)
             rows.append((f"chorale_drums_{take}", f"chorale_drums_{take}.wav", "chorale_drums.ref.mid", "ensemble"))
-    manifest = folder / "manifest.csv"
-    with open(manifest, "w", newline="", encoding="utf-8") as fh:
+    return write_manifest(folder / "manifest.csv", rows)
+
+
+def write_manifest(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """A venue's manifest: entry, path, reference, category."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["entry", "path", "reference", "category"])
         writer.writerows(rows)
-    return manifest
+    return path
