@@ -55,9 +55,6 @@ def test_music_replayed_through_the_live_path_scores_as_the_file():
     assert replayed.analysis.duration_s == pytest.approx(direct.analysis.duration_s)
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 10, item 4): motion beats are local minima at pose frame times, "
-                   "so at 10 fps they are quantised to 100 ms against a 50 ms alignment sigma (sync 98.7 -> 76.4 "
-                   "on this sample); needs sub-frame refinement in edge/features/rhythm.py")
 def test_pose_at_10_and_30_fps_measure_sync_and_rhythm_alike(dance_file):
     with FileSource(DANCE, sample_rate=SETTINGS.audio.sample_rate) as source:
         slow = score_source(source, SETTINGS, pose_fps=10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.interpolate import CubicSpline
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import argrelextrema
 
@@ -53,12 +54,38 @@ def motion_speed(track: PoseTrack, smoothing_s: float = 0.1) -> MotionSpeed:
         return MotionSpeed(track.times, np.full(len(track), np.nan))
     pose = normalize(track.world)[:, BODY]
     pose = fill_short_gaps(pose, track.times)
-    velocity = np.gradient(pose, track.times, axis=0)
+    times, fps = track.times, track.fps
+    if fps < SPEED_FPS:
+        times, pose = _upsample(times, pose, SPEED_FPS)
+        fps = SPEED_FPS
+    velocity = np.gradient(pose, times, axis=0)
     speed = np.linalg.norm(velocity, axis=-1).mean(axis=1)
-    sigma = smoothing_s * track.fps
+    sigma = smoothing_s * fps
     if sigma > 0:
         speed = _smooth_segments(speed, sigma)
-    return MotionSpeed(track.times, speed)
+    return MotionSpeed(times, speed)
+
+
+SPEED_FPS = 30.0   # joint speed is measured at least this often, whatever rate pose ran at
+
+
+def _upsample(times: np.ndarray, pose: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Poses on an even `fps` grid by a cubic spline through each run of known frames (gaps stay NaN).
+
+    A box that runs pose at 10 fps sees a dancer's stop between its frames; speed minima taken at its
+    frame times would be up to 50 ms off, as much as the beat-alignment σ (the spline puts them back)."""
+    grid = np.arange(times[0], times[-1] + 0.5 / fps, 1.0 / fps)
+    out = np.full((len(grid),) + pose.shape[1:], np.nan)
+    known = np.isfinite(pose.reshape(len(pose), -1)).all(axis=1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], known.astype(int), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        inside = (grid >= times[start]) & (grid <= times[stop - 1])
+        if stop - start >= 4:
+            out[inside] = CubicSpline(times[start:stop], pose[start:stop], axis=0)(grid[inside])
+        elif inside.any():
+            nearest = np.abs(times[start:stop][None, :] - grid[inside][:, None]).argmin(axis=1)
+            out[inside] = pose[start:stop][nearest]
+    return grid, out
 
 
 def _smooth_segments(x: np.ndarray, sigma: float) -> np.ndarray:
@@ -72,10 +99,24 @@ def _smooth_segments(x: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def motion_beats(speed: MotionSpeed) -> np.ndarray:
-    """Times of local minima of joint speed: the moments a dancer 'hits' a position."""
+    """Times of local minima of joint speed: the moments a dancer 'hits' a position.
+
+    Each minimum is placed between frames by the parabola through it and its two neighbours, so the
+    times do not depend on the pose rate: at 10 fps a frame-time minimum is up to 50 ms off, as much as
+    the beat-alignment σ, and scores would change with the device's pose rate."""
     s = np.where(np.isfinite(speed.speed), speed.speed, np.inf)
     minima = argrelextrema(s, np.less)[0]
-    return speed.times[minima]
+    minima = minima[(minima > 0) & (minima < len(s) - 1)]
+    if len(minima) == 0:
+        return np.zeros(0)
+    left, mid, right = s[minima - 1], s[minima], s[minima + 1]
+    curvature = left - 2 * mid + right
+    shift = np.zeros(len(minima))
+    ok = np.isfinite(curvature) & (curvature > 0)
+    shift[ok] = np.clip(0.5 * (left[ok] - right[ok]) / curvature[ok], -0.5, 0.5)   # in frames
+    t = speed.times
+    step = np.where(shift >= 0, t[np.minimum(minima + 1, len(t) - 1)] - t[minima], t[minima] - t[minima - 1])
+    return t[minima] + shift * step
 
 
 def beat_alignment(motion: np.ndarray, music: np.ndarray, sigma_s: float = 3 / 60,

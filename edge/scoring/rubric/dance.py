@@ -51,7 +51,7 @@ def rhythm(w: Window) -> SubScore:
     return SubScore(value, sentence, measurements, RUBRIC_MODEL)
 
 
-PULSE_FULL_MS, PULSE_ZERO_MS = 40.0, 120.0   # spread of accents: MediaPipe's own (~40 ms here) … no pulse
+PULSE_FULL_MS, PULSE_ZERO_MS = 50.0, 120.0   # spread of accents: what MediaPipe gives a clean dance (40–60 ms) … no pulse
 FROZEN_ZERO = 0.30                            # a dance still for 30 % of its time has lost its flow
 FROZEN_SPEED = 0.15                           # below this share of the median joint speed the body is still
 FROZEN_MIN_S = 0.4                            # stillness shorter than this is a held accent, not a freeze
@@ -64,7 +64,12 @@ def _pulse_spread_ms(accents: np.ndarray, beats: np.ndarray) -> tuple[float | No
         offsets = -nearest_distance(beats, accents)                # accent − beat, per music beat
         offsets = offsets[np.abs(offsets) <= period / 2]           # beats with no accent near: not a pulse error
         if len(offsets) >= MIN_BEATS:
-            return _robust_std_ms(offsets), "music beats"
+            # About their circular mean: a dancer steadily near half a beat late has offsets on both
+            # sides of ±period/2, which are one steady offset, not a wide spread.
+            phase = 2 * np.pi * offsets / period
+            centre = np.angle(np.mean(np.exp(1j * phase)))
+            spread = np.angle(np.exp(1j * (phase - centre))) / (2 * np.pi) * period
+            return _robust_std_ms(spread), "music beats"
     if len(accents) >= MIN_BEATS + 1:
         grid = fit_grid(accents)
         if grid is not None and grid[1] > 0:
