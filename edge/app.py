@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,12 @@ class Activity:
 
     def reset(self, t: float | None = None) -> None:
         self.since, self.last = None, t
+
+
+def _models_of(result) -> list[dict]:
+    """The distinct models behind a ScoreResult's sub-scores."""
+    found = {s.model for s in result.subscores.values() if s.model is not None}
+    return [m.to_dict() for m in sorted(found, key=lambda m: m.name)]
 
 
 def _level_dbfs(samples: np.ndarray) -> float:
@@ -153,8 +159,12 @@ class App:
         self.sessions: list[dict] = []
         self._watch = None
         self._model_list: list[dict] | None = None
+        self._policy_model = None                   # the coach's policy's ModelInfo, once the results thread loaded it
         self._watch_chooser = FrameChooser(fps=self.run_cfg.takes.watch_pose_fps)
         self._activity = Activity(self.run_cfg.takes.start_after_s)
+        self.auto = self.run_cfg.takes.auto           # `mode`: takes start by themselves (auto) or by command
+        self.performer: str | None = performer        # `performer`: who the next take is for
+        self._source_t = 0.0                          # media time of the newest item (logs, `mode` answers)
 
     # ---- bringing the box up and down ----------------------------------------------------------
     def start(self) -> None:
@@ -164,10 +174,13 @@ class App:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.publisher = Publisher(self.settings.publish, self.device, state_dir=self.state_dir, broker=self.broker)
         self.publisher.commands.register("session/start", self._cmd_start, {
-            "performer": PERFORMER, "piece": Arg(str, required=False, max_length=128),
+            "performer": Arg(str, required=False, pattern=PERFORMER.pattern),
+            "piece": Arg(str, required=False, max_length=128),
             "discipline": Arg(str, required=False, choices=("dance", "music")),
             "reference": Arg(str, required=False, pattern=REFERENCE_NAME, max_length=128)})
         self.publisher.commands.register("session/stop", self._cmd_stop, {})
+        self.publisher.commands.register("performer", self._cmd_performer, {"performer": PERFORMER})
+        self.publisher.commands.register("mode", self._cmd_mode, {"mode": Arg(str, choices=("manual", "auto"))})
         once_plan = self._once_plan() if self.once else None   # a bad --reference fails before anything runs
         self.publisher.start()
         self._spawn("results", self._results_loop)
@@ -250,7 +263,11 @@ class App:
             if not self.publisher.accepting_takes():
                 raise CommandError("the outbox is full (results wait for the broker): no new take until "
                                    "they are delivered")
-            plan = TakePlan(id=str(uuid.uuid4()), performer=args["performer"], piece=args.get("piece"),
+            performer = args.get("performer") or self.performer
+            if performer is None:
+                raise CommandError("args.performer: required while no performer is set (cmd/performer)",
+                                   "bad_request")
+            plan = TakePlan(id=str(uuid.uuid4()), performer=performer, piece=args.get("piece"),
                             discipline=args.get("discipline"))
             if args.get("reference"):
                 plan.reference, plan.reference_name = self._reference(args["reference"]), args["reference"]
@@ -267,6 +284,29 @@ class App:
             take_id, self._active_id = self._active_id, None
             self._control.put(("stop", take_id))
         return {"take_id": take_id}
+
+    def _cmd_performer(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Who the next takes are for (automatic ones, and a session/start that names nobody). A running
+        take keeps the performer it started with."""
+        with self._cmd_lock:
+            previous, self.performer = self.performer, args["performer"]
+        log.info("performer %s (was %s)", self.performer, previous)
+        return {"performer": self.performer, "previous": previous}
+
+    def _cmd_mode(self, args: dict[str, Any]) -> dict[str, Any]:
+        """`auto`: takes also start and end by themselves (run.takes); `manual`: only by command. A running
+        take is not touched: one that started by itself still ends by itself."""
+        from .publish import CommandError
+
+        if self.once:
+            raise CommandError("this box runs the whole source as one take (--once)")
+        with self._cmd_lock:
+            previous = "auto" if self.auto else "manual"
+            self.auto = args["mode"] == "auto"
+            if not self.auto:
+                self._activity.reset()
+        log.info("mode %s (was %s) at source time %.1f s", args["mode"], previous, self._source_t)
+        return {"mode": args["mode"], "previous": previous}
 
     def _reference(self, name: str) -> Path:
         from .publish import CommandError
@@ -298,6 +338,7 @@ class App:
             if once_plan is not None:
                 self._begin(once_plan)
             for item in source:
+                self._source_t = item.t
                 if isinstance(item, VideoFrame):
                     self.frames_in += 1
                 else:
@@ -306,7 +347,7 @@ class App:
                 if self._take is not None:
                     self._take.add(item)
                     self._check_end(item)
-                elif self.run_cfg.takes.auto:
+                elif self.auto:
                     self._look_for_performer(item)
                 if self._stop.is_set():
                     break
@@ -353,7 +394,8 @@ class App:
         with self._cmd_lock:
             self._active_id = plan.id
         self._activity.reset()
-        log.info("take %s started (performer %s, piece %s)", plan.id, plan.performer, plan.piece)
+        log.info("take %s started%s at source time %.1f s (performer %s, piece %s)", plan.id,
+                 " by itself" if plan.auto else "", self._source_t, plan.performer, plan.piece)
 
     def _end(self, reason: str, *, cut_short: bool, whole: bool = False) -> None:
         take, plan = self._take, self._plan
@@ -364,8 +406,8 @@ class App:
         plan.ended_at, plan.end_reason, plan.cut_short, plan.whole = time.time(), reason, cut_short, whole
         self.posed_done += take.counters.posed
         self.skipped_done += take.counters.skipped
-        log.info("take %s ended (%s%s) after %.1f s of media", plan.id, reason, ", cut short" if cut_short else "",
-                 take.media_s)
+        log.info("take %s ended (%s%s) at source time %.1f s after %.1f s of media", plan.id, reason,
+                 ", cut short" if cut_short else "", self._source_t, take.media_s)
         self._results.put((take, plan))   # waits when results pile up; capture keeps running (and drops, counted)
 
     def _check_end(self, item) -> None:
@@ -404,8 +446,8 @@ class App:
             with self._cmd_lock:
                 busy = self._active_id is not None
             if not busy:
-                plan = TakePlan(id=str(uuid.uuid4()), performer=self.run_cfg.default_performer, piece=None,
-                                discipline=None, auto=True)
+                plan = TakePlan(id=str(uuid.uuid4()), performer=self.performer or self.run_cfg.default_performer,
+                                piece=None, discipline=None, auto=True)
                 self._begin(plan)
                 self._activity.see(item.t, True)
 
@@ -440,8 +482,12 @@ class App:
             from .coach.service import Coach
 
             coach = Coach.from_config(self.settings.coach, state_dir=self.state_dir)
+            self._policy_model = coach.policy.model_info     # loaded now: a bad policy shows at start
         except Exception:
             log.exception("the coach is not available: sessions are published without recommendations")
+            if coach is not None:
+                coach.close()
+                coach = None
         try:
             while True:
                 job = self._results.get()
@@ -464,11 +510,14 @@ class App:
         analysis = take.finish(reference=plan.reference, cut_short=plan.cut_short, whole=plan.whole)
         warnings = list(analysis.warnings)
         models = [m for m in (take.pose_model,) if m]
-        scored, scores, discipline = None, None, plan.discipline
+        scored, scores, learned, discipline = None, None, None, plan.discipline
         try:
-            scored = score(analysis, self.settings, discipline=plan.discipline)
+            scored = score(analysis, self.settings, discipline=plan.discipline, model=self.run_cfg.scorer)
             scores, discipline = scored.rubric.to_dict(), scored.rubric.discipline
-            models.append(asdict(RUBRIC_MODEL))
+            models.append(RUBRIC_MODEL.to_dict())
+            if scored.learned is not None:
+                learned = scored.learned.to_dict()
+                models += _models_of(scored.learned)
         except NotScorable as exc:
             warnings.append(f"not scored: {exc.reason}")
             discipline = discipline or detect_discipline(analysis)
@@ -476,7 +525,8 @@ class App:
             payload = self.publisher.session(
                 take_id=plan.id, performer=plan.performer, discipline=discipline, piece=plan.piece,
                 started_at=plan.started_at, ended_at=plan.ended_at, end_reason=plan.end_reason,
-                cut_short=analysis.cut_short, scores=scores, models=models, reference=plan.reference_name,
+                cut_short=analysis.cut_short, scores=scores, learned=learned, models=models,
+                reference=plan.reference_name,
                 warnings=warnings)
         except OutboxFull as exc:
             log.error("take %s: its result does not fit in the outbox (%s); not published", plan.id, exc)
@@ -495,11 +545,12 @@ class App:
                      discipline=discipline)
         rec = coach.recommend(plan.performer)
         try:
-            self.publisher.recommendation(recommendation=rec.to_dict(), take_id=plan.id, scores=scores)
+            sent = self.publisher.recommendation(recommendation=rec.to_dict(), take_id=plan.id, scores=scores)
         except OutboxFull as exc:
             log.error("take %s: its recommendation does not fit in the outbox (%s)", plan.id, exc)
             return
-        log.info("take %s: recommendation %s for %s", plan.id, rec.action_name, plan.performer)
+        log.info("take %s: recommendation %s published: %s for %s", plan.id, sent["id"], rec.action_name,
+                 plan.performer)
 
     # ---- health ----------------------------------------------------------------------------------------
     def health_figures(self, state: dict) -> dict[str, Any]:
@@ -531,19 +582,36 @@ class App:
         return figures
 
     def _models(self) -> list[dict]:
-        """Every model the box loads, with its sha256 (hashed once)."""
+        """Every model the box loads (pose, rubric, note transcription, a learned scorer, the coach's
+        policy), each a ModelInfo with its sha256; hashed once, complete once the policy is loaded."""
         if self._model_list is not None:
             return self._model_list
-        from .models import verify_model
+        from .features.transcription import MODEL_PATH as TRANSCRIPTION_MODEL
+        from .models import ModelInfo, verify_model
         from .scoring.rubric import RUBRIC_MODEL
 
-        models = self._model_list = [asdict(RUBRIC_MODEL)]
-        try:
-            entry = verify_model(Path(self.settings.pose.model_path))
-            models.insert(0, {"name": Path(self.settings.pose.model_path).name, "sha256": entry["sha256"],
-                              "backend": "mediapipe-tasks", "precision": "fp32"})
-        except Exception:   # reported where it is loaded; health must still go out
-            pass
+        infos: list[ModelInfo] = []
+        for path, backend in ((Path(self.settings.pose.model_path), "mediapipe-tasks"),
+                              (TRANSCRIPTION_MODEL, "onnxruntime")):
+            try:
+                infos.append(ModelInfo.of_file(path, verify_model(path), backend))
+            except Exception:   # reported where it is loaded; health must still go out
+                pass
+        infos.append(RUBRIC_MODEL)
+        if self.run_cfg.scorer is not None:
+            try:
+                from .scoring import _loaded_scorer
+
+                path = Path(self.run_cfg.scorer).resolve()
+                infos.append(_loaded_scorer(path, path.stat().st_mtime_ns).info)
+            except Exception:
+                log.exception("learned scorer %s", self.run_cfg.scorer)
+        policy = self._policy_model
+        if policy is not None:
+            infos.append(policy)
+        models = [m.to_dict() for m in infos]
+        if policy is not None or self._results_done.is_set():
+            self._model_list = models
         return models
 
     def _health_loop(self) -> None:

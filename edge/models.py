@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,27 @@ from . import MODELS_DIR
 from .errors import ModelError
 
 MANIFEST = MODELS_DIR / "manifest.json"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which model made something: every loaded model (pose, rubric, learned scorers, the coach's policy)
+    is described by one of these, in score results, `session` and `health` messages alike."""
+    name: str                  # "rubric", a file name ("pose_landmarker_full.task"), a scorer key
+    version: str | None        # None where the artefact carries none (the manifest's sha256 identifies it)
+    backend: str               # "python", "mediapipe-tasks", "onnxruntime", "tflite", "torch"
+    precision: str = "fp32"
+    sha256: str | None = None  # of the model file; None for the analytic rubric
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def of_file(cls, path: str | Path, entry: dict[str, Any], backend: str, *, name: str | None = None,
+                version: str | None = None) -> "ModelInfo":
+        """A model file checked against the manifest (`entry` is what verify_model returned)."""
+        return cls(name or Path(path).name, version or entry.get("version"), backend,
+                   entry.get("precision") or "fp32", entry["sha256"])
 
 
 def sha256_of(path: str | Path) -> str:

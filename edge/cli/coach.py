@@ -138,7 +138,7 @@ def run_recommend(args: argparse.Namespace) -> int:
         lines.append("Feedback on the latest performance:")
         lines += [f"  {name:<15} {sentence}" for name, sentence in rec.feedback.items()]
     if rec.model:
-        lines.append(f"Policy: {rec.model['name']} (sha256 {rec.model['sha256'][:12]}…, {rec.model['backend']})")
+        lines.append(f"Policy: {rec.model.name} (sha256 {rec.model.sha256[:12]}…, {rec.model.backend})")
     print("\n".join(lines))
     return exitcodes.OK
 

@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--once", action="store_true",
                         help="the whole source is one take; exit 0 once it is scored and delivered")
     parser.add_argument("--performer", metavar="ID",
-                        help="with --once: the take's pseudonymous performer id (default: run.default_performer)")
+                        help="the current pseudonymous performer id (the --once take's; automatic takes'; "
+                             "cmd/performer changes it). Default: run.default_performer")
     parser.add_argument("--piece", metavar="NAME", help="with --once: the piece performed")
     parser.add_argument("--discipline", choices=("dance", "music"), help="with --once: how to judge the take")
     parser.add_argument("--reference", metavar="REF", help="with --once: a MIDI file or a dance recording")

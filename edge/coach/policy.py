@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..models import MANIFEST, onnx_session, verify_model
+from ..models import MANIFEST, ModelInfo, onnx_session, verify_model
 from .observation import ACTIONS, OBS_DIM, OBSERVATION_VERSION
 
 
@@ -31,9 +31,8 @@ class CoachPolicy:
         self.input_name = self.session.get_inputs()[0].name
 
     @property
-    def model_info(self) -> dict:
-        return {"name": self.path.name, "sha256": self.entry["sha256"], "backend": "onnxruntime",
-                "precision": "fp32"}
+    def model_info(self) -> ModelInfo:
+        return ModelInfo.of_file(self.path, self.entry, "onnxruntime")
 
     def q_values(self, observation: np.ndarray) -> np.ndarray:
         """Q-values of (TE, EP, SRP, CIT) for one observation (OBS_DIM,) or a batch (N, OBS_DIM)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ..models import ModelInfo
 from .catalogue import Task, task_for
 from .observation import ACTION_NAMES, ACTION_SKILL, ACTIONS, SKILL_NAMES
 from .policy import CoachPolicy
@@ -38,7 +39,7 @@ class Recommendation:
     q_values: dict[str, float] | None
     reason: str
     state: dict
-    model: dict | None
+    model: ModelInfo | None                    # the policy that chose (None before all skills are measured)
     feedback: dict[str, str] | None = None    # the latest assessment's sub-scores: one sentence each
 
     def to_dict(self) -> dict:

@@ -39,12 +39,16 @@ class RunConfig(StrictModel):
                                                               "(publish.live_max_rate_hz caps what is sent).")
     live_window_s: float = Field(8.0, ge=2, le=60, description="Length of the window `live` measures (seconds).")
     default_performer: str = Field("guest", pattern=PERFORMER_ID,
-                                   description="Performer id of a take nobody named (--once, auto takes).")
+                                   description="Performer id of a take nobody named (--once without --performer, "
+                                               "auto takes before any cmd/performer).")
     default_piece: str = Field("free practice", min_length=1, max_length=128,
                                description="Piece of a take whose piece was not named.")
     references_dir: ConfigPath | None = Field(None, description="Folder of the references a take may name "
                                                                 "(`reference` in cmd/session/start): MIDI "
                                                                 "files or dance recordings.")
+    scorer: ConfigPath | None = Field(None, description="A learned scorer (models/scorer_*.onnx or .tflite, listed "
+                                                        "in models/manifest.json) scoring every take beside the "
+                                                        "rubric: the session's `learned`. null: the rubric only.")
     results_queue: int = Field(4, ge=1, le=64, description="Ended takes waiting to be measured; when full the "
                                                            "next take waits to start.")
     takes: TakesConfig = TakesConfig()

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config.features import PoseConfig
 from ..errors import ModelError
-from ..models import verify_model
+from ..models import ModelInfo, verify_model
 from ..native_stderr import native_stderr_to_log
 from ..sources.base import VideoFrame
 from .landmarks import N_LANDMARKS
@@ -67,8 +67,8 @@ class PoseEstimator:
             raise ModelError(f"{path}: MediaPipe cannot load this pose model ({exc})") from None
         self.stride = config.frame_stride
         self.fps = fps / self.stride
-        self.model = {"name": path.name, "sha256": entry["sha256"], "backend": "mediapipe-tasks",
-                      "precision": "fp32"}
+        self.info = ModelInfo.of_file(path, entry, "mediapipe-tasks")
+        self.model = self.info.to_dict()    # PoseTrack keeps it as a dict: analyses and references store it
         self._rows: list[tuple] = []
         self._last_ms = -1
         self.width = self.height = 0

@@ -10,16 +10,20 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from ..models import ModelInfo
 from . import payloads
 
 DEVICE = "studio-3"
 _T0 = datetime(2026, 11, 30, 17, 5, 0, tzinfo=timezone.utc)
 _TAKE = "take-20261130-170500"
-_RUBRIC = {"name": "rubric", "version": "1", "backend": "python", "precision": "fp32", "sha256": None}
-_POSE = {"name": "pose_landmarker_full.task", "version": "1", "backend": "mediapipe", "precision": "fp32",
-         "sha256": "5d1b6f6a5b0c2d6f4b8e9f7b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d"}
-_POLICY = {"name": "coach_policy.onnx", "sha256": "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
-           "backend": "onnxruntime", "precision": "fp32"}
+# ModelInfo (edge/models.py) as every payload carries it: name, version, backend, precision, sha256.
+_RUBRIC = ModelInfo("rubric", "2.0", "python", "fp64").to_dict()
+_POSE = ModelInfo("pose_landmarker_full.task", None, "mediapipe-tasks", "fp32",
+                  "5d1b6f6a5b0c2d6f4b8e9f7b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d").to_dict()
+_NOTES = ModelInfo("basic_pitch_nmp.onnx", None, "onnxruntime", "fp32",
+                   "8e2f1c0d9b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e").to_dict()
+_POLICY = ModelInfo("coach_policy.onnx", None, "onnxruntime", "fp32",
+                    "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0").to_dict()
 
 
 def _score() -> dict[str, Any]:
@@ -75,7 +79,7 @@ def examples() -> dict[str, dict[str, Any]]:
             mqtt={"connected": True, "broker": "mqtts://broker.studio.lan:8883", "inflight": 0, "connects": 1,
                   "disconnects": 0, "delivered": 24, "refused": 0, "live_sent": 2870, "live_dropped": 12,
                   "publish_dropped": 0, "commands": 26},
-            cpu_percent=61.5, temperature_c=58.4, rss_bytes=412_000_000, models=[_POSE, _RUBRIC, _POLICY]),
+            cpu_percent=61.5, temperature_c=58.4, rss_bytes=412_000_000, models=[_POSE, _NOTES, _RUBRIC, _POLICY]),
         "live": payloads.live(DEVICE, take_id=_TAKE, performer="p-0042", discipline="dance", t_s=31.5,
                               captured_at=_T0.timestamp() + 31.5,
                               subscores={"rhythm": 80.2, "sync": 70.9, "technique": 69.0, "expression": 75.1},

@@ -184,8 +184,11 @@ def command(args: Mapping[str, Any] | None = None, *, request_id: str | None = N
             "args": jsonable(dict(args or {}))}
 
 
-def _model(info: Mapping[str, Any]) -> dict[str, Any]:
+def _model(info: Any) -> dict[str, Any]:
+    """A ModelInfo (edge/models.py) or its dict."""
     keys = ("name", "version", "backend", "precision", "sha256")
+    if hasattr(info, "to_dict"):
+        info = info.to_dict()
     if not isinstance(info, Mapping) or not isinstance(info.get("name"), str):
         raise PayloadError(f"model {info!r}: needs at least a name")
     return {k: info.get(k) for k in keys}

@@ -11,19 +11,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from ..config.scoring import GradesConfig, WeightsConfig
+from ..models import ModelInfo   # one type for every model the box loads (edge/models.py)
+
+__all__ = ["SUBSCORES", "GRADES", "Discipline", "ModelInfo", "SubScore", "ScoreResult", "overall_score",
+           "overall_weights", "grade_of"]
 
 SUBSCORES = ("rhythm", "sync", "technique", "expression", "interpretation")
 GRADES = ("A", "B", "C", "D", "E")
 Discipline = Literal["dance", "music"]
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str              # "rubric", "transformer", …
-    version: str
-    backend: str           # "python", "onnxruntime", "tflite", "torch"
-    precision: str = "fp32"
-    sha256: str | None = None  # of the model file; None for the analytic rubric
 
 
 @dataclass

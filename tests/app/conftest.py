@@ -121,3 +121,46 @@ def recorders():
     yield make
     for r in made:
         r.close()
+
+
+@pytest.fixture(scope="session")
+def generated_music(tmp_path_factory):
+    """Two renders (a flute minuet-like chorale, a clarinet chorale at another tempo), trimmed to sound."""
+    from .media import music
+
+    folder = tmp_path_factory.mktemp("daemon-music")
+    return {"flute": music(folder, piece_id="bach-bwv57.8", instrument="flute", tempo_bpm=104, max_beats=40),
+            "clarinet": music(folder, piece_id="bach-bwv145.5", instrument="clarinet", tempo_bpm=84,
+                              max_beats=28)}
+
+
+@pytest.fixture(scope="session")
+def silence_then_music(generated_music, tmp_path_factory):
+    """6 s quiet room, 12 s flute, 10 s quiet, 6 s clarinet, 4 s quiet (38 s, audio only)."""
+    from .media import fit, layout, silence
+
+    path = tmp_path_factory.mktemp("daemon-media") / "silence_then_music.wav"
+    return layout(path, [silence(6, 1), fit(generated_music["flute"], 12), silence(10, 2),
+                         fit(generated_music["clarinet"], 6), silence(4, 3)])
+
+
+@pytest.fixture(scope="session")
+def long_music(generated_music, tmp_path_factory):
+    """Music without a break for 240 s (the two renders alternating, looped), audio only."""
+    from .media import fit, layout
+
+    parts = [fit(generated_music["flute"], 20), fit(generated_music["clarinet"], 20)] * 6
+    return layout(tmp_path_factory.mktemp("daemon-media") / "long_music.wav", parts)
+
+
+def ask(sub: Recorder, verb: str, args: dict, request_id: str, device: str = "demo", timeout: float = 10.0) -> dict:
+    """Send one command as an integrator would and return its validated result."""
+    from edge.publish import payloads
+
+    sub.client.publish(f"perfscore/{device}/cmd/{verb}", json.dumps(payloads.command(args, request_id=request_id)),
+                       qos=1)
+    sub.wait_for(lambda r: any(b.get("request_id") == request_id for b in r.on(f"/cmd/{verb}/result")),
+                 timeout=timeout, what=f"result of {verb} {request_id}")
+    result = next(b for b in sub.on(f"/cmd/{verb}/result") if b.get("request_id") == request_id)
+    validate("command_result", result)
+    return result

@@ -52,6 +52,15 @@ def test_once_replay_publishes_the_contract_with_the_scores_of_analyze(broker, r
     assert rec["take_id"] == take["id"] and rec["performer"] == "p-042"
     health = sub.on("/health")[-1]
     assert health["capture"]["frames_dropped"] == 0 and health["pose"]["fps"] > 0
+    # One ModelInfo shape for every loaded model; files carry their manifest sha256, only the rubric none.
+    loaded = {m["name"]: m for m in health["models"]}
+    assert set(loaded) >= {"pose_landmarker_full.task", "basic_pitch_nmp.onnx", "rubric", "coach_policy.onnx"}
+    for name, model in loaded.items():
+        assert set(model) == {"name", "version", "backend", "precision", "sha256"}
+        assert (model["sha256"] is None) == (name == "rubric"), model
+    assert rec["model"] in (None, loaded["coach_policy.onnx"])   # None until every skill is measured
+    assert {m["name"]: m for m in session["models"]}["pose_landmarker_full.task"] == \
+        loaded["pose_landmarker_full.task"]
 
     # The same file through the file path (after the daemon, so the replay had the CPU to itself).
     expected = score_file(DANCE, Settings()).rubric.to_dict()

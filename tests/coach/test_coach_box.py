@@ -124,7 +124,7 @@ def test_weakest_is_with_flat_lp_gets_a_recommendation_with_its_reason(tmp_path,
     assert "learning pace is flat" in rec.reason
     assert rec.task.title in {"Scales and arpeggios", "A piece with varying dynamics", "Sight-read a new piece",
                               "A personal interpretation"}
-    assert rec.model["sha256"] == policy.entry["sha256"]
+    assert rec.model.sha256 == policy.entry["sha256"] and rec.to_dict()["model"]["backend"] == "onnxruntime"
 
 
 def test_the_reason_says_when_the_choice_is_close(tmp_path):
