@@ -33,10 +33,12 @@ import numpy as np
 
 from .config import Settings
 from .errors import MediaError, NotScorable
+from .notify import Notifier, Watchdog
 from .pipeline import FrameChooser, Take, source_cut_short
 from .sources.base import AudioChunk, VideoFrame
 
 log = logging.getLogger("perfscore.run")
+STAGES = ("capture", "pose", "scoring")    # the watchdog pings only while each of these makes progress
 
 REFERENCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 REFERENCE_SUFFIXES = {".mid", ".midi", ".mp4", ".mov", ".mkv", ".webm", ".avi"}
@@ -148,6 +150,10 @@ class App:
         self._plan: TakePlan | None = None
         self._threads: dict[str, threading.Thread] = {}
         self._stopped = False
+        # systemd (Type=notify, WatchdogSec=): READY once capture runs; pings only while every stage moves.
+        self.notifier = Notifier.from_env()
+        self.watchdog = Watchdog(self.notifier, stages=STAGES)
+        self._idle_beat_s = min(1.0, (self.notifier.watchdog_interval() or 2.0) / 2)   # idle stages beat this often
         # figures for `health`, the benchmark and tests
         self.frames_in = 0
         self.audio_in = 0
@@ -199,6 +205,8 @@ class App:
         self._spawn("pipeline", self._pipeline_loop, once_plan)
         self._spawn("live", self._live_loop)
         self._spawn("health", self._health_loop)
+        self._watchdog_thread = self.watchdog.start(self._stop)
+        self.notifier.ready(status=f"capturing {self.spec}; broker {self.broker or self.settings.publish.broker}")
         log.info("box %s up: broker %s, state in %s%s", self.device, self.broker or self.settings.publish.broker,
                  self.state_dir, " (one take: --once)" if self.once else "")
 
@@ -219,7 +227,11 @@ class App:
     def wait(self) -> int:
         """Until stop is asked, or (once, or a source that ended) everything is measured and delivered."""
         while not self._stop.is_set():
+            if self._pipeline_done.is_set():     # nothing left to capture or pose: not a hang
+                self.watchdog.beat("capture")
+                self.watchdog.beat("pose")
             if self._results_done.is_set():
+                self.watchdog.beat("scoring")
                 if self.publisher.wait_delivered(0.5):
                     log.info("everything delivered")
                     break
@@ -232,6 +244,7 @@ class App:
         if self._stopped:
             return
         self._stopped = True
+        self.notifier.stopping()
         self.request_stop()
         self._shutdown_services(timeout)
 
@@ -338,6 +351,7 @@ class App:
             if once_plan is not None:
                 self._begin(once_plan)
             for item in source:
+                self.watchdog.beat("capture")
                 self._source_t = item.t
                 if isinstance(item, VideoFrame):
                     self.frames_in += 1
@@ -349,6 +363,7 @@ class App:
                     self._check_end(item)
                 elif self.auto:
                     self._look_for_performer(item)
+                self.watchdog.beat("pose")           # the item was measured (posed, or skipped by plan)
                 if self._stop.is_set():
                     break
             else:
@@ -396,6 +411,7 @@ class App:
         self._activity.reset()
         log.info("take %s started%s at source time %.1f s (performer %s, piece %s)", plan.id,
                  " by itself" if plan.auto else "", self._source_t, plan.performer, plan.piece)
+        self.notifier.status(f"take {plan.id} running (performer {plan.performer})")
 
     def _end(self, reason: str, *, cut_short: bool, whole: bool = False) -> None:
         take, plan = self._take, self._plan
@@ -408,6 +424,7 @@ class App:
         self.skipped_done += take.counters.skipped
         log.info("take %s ended (%s%s) at source time %.1f s after %.1f s of media", plan.id, reason,
                  ", cut short" if cut_short else "", self._source_t, take.media_s)
+        self.notifier.status(f"idle; take {plan.id} ended ({reason})")
         self._results.put((take, plan))   # waits when results pile up; capture keeps running (and drops, counted)
 
     def _check_end(self, item) -> None:
@@ -490,7 +507,11 @@ class App:
                 coach = None
         try:
             while True:
-                job = self._results.get()
+                self.watchdog.beat("scoring")        # waiting for a take's end is progress; a hung take is not
+                try:
+                    job = self._results.get(timeout=self._idle_beat_s)
+                except queue.Empty:
+                    continue
                 if job is None:
                     return
                 try:
