@@ -78,7 +78,7 @@ def examples() -> dict[str, dict[str, Any]]:
                     "free_bytes": 67108864},
             mqtt={"connected": True, "broker": "mqtts://broker.studio.lan:8883", "inflight": 0, "connects": 1,
                   "disconnects": 0, "delivered": 24, "refused": 0, "live_sent": 2870, "live_dropped": 12,
-                  "publish_dropped": 0, "commands": 26},
+                  "publish_dropped": 0, "commands": 26, "answered": 26},
             cpu_percent=61.5, temperature_c=58.4, rss_bytes=412_000_000, models=[_POSE, _NOTES, _RUBRIC, _POLICY]),
         "live": payloads.live(DEVICE, take_id=_TAKE, performer="p-0042", discipline="dance", t_s=31.5,
                               captured_at=_T0.timestamp() + 31.5,

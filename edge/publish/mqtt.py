@@ -123,7 +123,8 @@ class MqttCommunicator(Communicator):
         self._command_callback: CommandCallback | None = None
         self._drainer: threading.Thread | None = None
         self._counts = {"connects": 0, "disconnects": 0, "delivered": 0, "refused": 0, "live_sent": 0,
-                        "live_dropped": 0, "publish_dropped": 0, "commands": 0}
+                        "live_dropped": 0, "publish_dropped": 0, "commands": 0,
+                        "answered": 0}
 
     # --- the base class's interface -----------------------------------------------------------------
     def start(self) -> None:
@@ -240,7 +241,8 @@ class MqttCommunicator(Communicator):
         if correlation is not None:
             props = Properties(PacketTypes.PUBLISH)
             props.CorrelationData = correlation
-        self.publish(self.topics.command_result(verb), reply, qos=1, properties=props)
+        if self.publish(self.topics.command_result(verb), reply, qos=1, properties=props):
+            self._counts["answered"] += 1      # handed to the client; the rest are in publish_dropped
         response_topic = getattr(request_props, "ResponseTopic", None)
         if response_topic:
             try:

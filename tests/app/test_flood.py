@@ -70,12 +70,12 @@ def test_ten_thousand_bad_commands_leave_the_daemon_answering(broker, recorders,
     final = ask(sub, "performer", {"performer": "p-final"}, "after-the-flood")
     assert final["ok"] and final["result"]["performer"] == "p-final"
 
-    # Every request was answered, or its answer was dropped and counted: paho's queue of unacknowledged
-    # messages is bounded, and under a flood the broker's acknowledgements queue up behind the flood itself.
+    # Every request was answered, or its answer was dropped and counted, by the box: paho's queue of
+    # unacknowledged messages is bounded, and under a flood the broker's acknowledgements queue up behind the
+    # flood itself. (What reaches a subscriber is fewer still: the broker drops for slow subscribers too.)
     def accounted(r) -> bool:
-        healths = [h for h in r.on("/health") if h["mqtt"]["commands"] >= N + 1]
-        answers = sum(t.endswith("/result") for t, *_ in r.messages)
-        return bool(healths) and answers + healths[-1]["mqtt"]["publish_dropped"] >= N + 1
+        healths = [h["mqtt"] for h in r.on("/health") if h["mqtt"]["commands"] >= N + 1]
+        return bool(healths) and healths[-1]["answered"] + healths[-1]["publish_dropped"] >= N + 1
     sub.wait_for(accounted, timeout=30, what="every command answered or counted as dropped")
 
     validator = jsonschema.Draft202012Validator(json.loads((SCHEMAS / "command_result.schema.json").read_text()))

@@ -7,6 +7,7 @@ import itertools
 import json
 import socket
 import threading
+import time
 
 import jsonschema
 import paho.mqtt.client as mqtt
@@ -180,7 +181,16 @@ def box(broker, tmp_path_factory):
     register(pub.commands)
     pub.start()
     requester = Requester(broker.port)
-    requester.ask("ping", b"{}")   # connected and subscribed
+    # The box connects and subscribes in the background: a ping sent before that is lost, so ask until
+    # one is answered.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requester.ask("ping", b"{}", timeout=1)
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
     yield pub, requester
     requester.close()
     pub.stop()
