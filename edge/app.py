@@ -162,7 +162,6 @@ class App:
         self.live_latency_s: deque = deque(maxlen=600)
         self.live_sent = 0
         self.session_delay_s: list[float] = []
-        self.sessions: list[dict] = []
         self._watch = None
         self._model_list: list[dict] | None = None
         self._policy_model = None                   # the coach's policy's ModelInfo, once the results thread loaded it
@@ -553,7 +552,6 @@ class App:
             log.error("take %s: its result does not fit in the outbox (%s); not published", plan.id, exc)
             return
         self.session_delay_s.append(time.time() - plan.ended_at)
-        self.sessions.append(payload)
         log.info("take %s: session %s published%s", plan.id, payload["id"],
                  f" (overall {scores['overall']})" if scores else " (not scored)")
         if scored is None or coach is None or plan.performer is None:
