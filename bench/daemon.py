@@ -89,11 +89,13 @@ def looped(media: Path, copies: int, out: Path) -> Path:
 
 
 class Subscriber:
-    """Every message on perfscore/# with its arrival time."""
+    """Every message on perfscore/# with its arrival time. With a `client_id`, through a session the
+    broker keeps across its restarts (clean_session false, a persistent broker)."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, client_id: str | None = None):
         self.got: list[tuple[float, str, dict]] = []
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        self.client = (mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+                       if client_id else mqtt.Client(mqtt.CallbackAPIVersion.VERSION2))
         ready = threading.Event()
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe("perfscore/#", qos=1)
         self.client.on_subscribe = lambda *a: ready.set()
@@ -170,41 +172,6 @@ def run_once(media: Path, cores: int, tmp: Path) -> dict:
     }
 
 
-def soak(media: Path, minutes: float, tmp: Path) -> dict:
-    """RSS over a replay loop: `media` looped for `minutes` at real time, takes of one loop each
-    (auto takes, max_length = one loop), the box's own `health` RSS every 10 s."""
-    import av
-
-    with av.open(str(media)) as src:
-        loop_s = float(src.duration) / av.time_base
-    copies = max(1, int(round(minutes * 60 / loop_s)))
-    source = looped(media, copies, CACHE / f"{media.stem}_x{copies}.mp4")
-    (tmp / "mq-soak").mkdir()
-    broker = Broker(tmp / "mq-soak").start()
-    sub = Subscriber(broker.port)
-    conf = tmp / "soak.yaml"
-    conf.write_text(f"publish:\n  health_interval_s: 10\nrun:\n  takes:\n    auto: true\n"
-                    f"    max_length_s: {loop_s - 1:.1f}\n")
-    proc = subprocess.run(box_cmd(conf, f"replay:{source}", broker, tmp / "state-soak"), cwd=ROOT,
-                          capture_output=True, text=True, timeout=copies * loop_s * 2 + 300)
-    time.sleep(0.5)
-    sub.close()
-    broker.stop()
-    if proc.returncode != 0:
-        raise SystemExit(f"perfscore run (soak) failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    rss = [(t, h["rss_bytes"]) for t, h in sub.on("/health") if h.get("rss_bytes")]
-    t0 = rss[0][0]
-    # Steady state starts once the first take has been scored (models, caches and arenas are warm).
-    first_session = min((t for t, _ in sub.on("/session")), default=t0)
-    steady = [(t, r) for t, r in rss if t >= first_session] or rss
-    mb = lambda b: round(b / 2**20, 1)  # noqa: E731
-    return {"minutes": round(copies * loop_s / 60, 1), "loops": copies, "takes": len(sub.on("/session")),
-            "rss_mb": {"start": mb(rss[0][1]), "after_first_take": mb(steady[0][1]), "end": mb(rss[-1][1]),
-                       "max": mb(max(r for _, r in rss))},
-            "rss_growth_after_first_take_pct": round(100.0 * (steady[-1][1] - steady[0][1]) / steady[0][1], 2),
-            "rss_series_mb": [[round(t - t0, 1), mb(r)] for t, r in rss]}
-
-
 def drain(media: Path, outage_s: float, tmp: Path) -> dict:
     """Results pile up in the outbox while the broker is away for `outage_s`; then it comes back.
     A backlog of stored session rows (the size of a real one) stands in for a long outage's takes."""
@@ -249,7 +216,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--media", type=Path, help="default: the generated 60 s 640x480 30 fps dance")
     parser.add_argument("--cores", default="1,2")
-    parser.add_argument("--soak-minutes", type=float, default=3.0, help="replay loop for RSS (0: skip)")
+    parser.add_argument("--soak-minutes", type=float, default=3.0,
+                        help="replay loop for RSS (bench/soak.py without outages; 0: skip)")
     parser.add_argument("--outage-s", type=float, default=60.0, help="broker outage before the drain (-1: skip)")
     parser.add_argument("--merge", action="store_true", help="keep the parts of --out this run skips")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "daemon.json")
@@ -264,8 +232,10 @@ def main() -> None:
             drained = drain(media, args.outage_s, Path(tmp))
             print(json.dumps(drained), flush=True)
         if args.soak_minutes > 0:
-            soaked = soak(media, args.soak_minutes, Path(tmp))
-            print(json.dumps({k: v for k, v in soaked.items() if k != "rss_series_mb"}), flush=True)
+            from soak import soak      # bench/soak.py: the same loop, here without outages
+
+            soaked = soak(media, args.soak_minutes, Path(tmp), steady_after_min=0.0)
+            print(json.dumps({k: v for k, v in soaked.items() if k != "per_minute"}), flush=True)
     doc = {"bench": "daemon", "command": "python bench/daemon.py " + " ".join(sys.argv[1:]),
            "media": str(media.relative_to(ROOT) if media.is_relative_to(ROOT) else media), "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
            "note": "live latency = live message arrival at a subscriber - its captured_at (the window's newest "

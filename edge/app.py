@@ -173,9 +173,11 @@ class App:
 
     # ---- bringing the box up and down ----------------------------------------------------------
     def start(self) -> None:
+        from .malloc import limit_arenas
         from .publish import PERFORMER, Arg, Publisher
         from .sources import open_source
 
+        limit_arenas()                              # before the threads: memory stays flat take after take
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.publisher = Publisher(self.settings.publish, self.device, state_dir=self.state_dir, broker=self.broker)
         self.publisher.commands.register("session/start", self._cmd_start, {
@@ -493,6 +495,8 @@ class App:
 
     # ---- results -----------------------------------------------------------------------------------
     def _results_loop(self) -> None:
+        from .malloc import release_free_memory
+
         coach = None
         try:
             from .coach.service import Coach
@@ -517,6 +521,9 @@ class App:
                     self._publish_take(*job, coach)
                 except Exception:
                     log.exception("take %s could not be measured or published", job[1].id)
+                finally:
+                    del job                          # the take's arrays go before the trim
+                    release_free_memory()
         finally:
             if coach is not None:
                 coach.close()

@@ -1,0 +1,170 @@
+"""The daemon left running: a recording replayed in a loop at real time, automatic takes of one loop
+each, optionally the broker taken away every N minutes. Every minute: RSS, pose fps, outbox depth.
+
+    .venv/bin/python bench/soak.py [--minutes 60] [--outage-every-min 10] [--outage-s 60]
+                                   [--media FILE] [--out bench/results/soak.json]
+
+RSS comes from /proc every second (the box's own `health` says it every 10 s, too seldom to catch a
+take's peak). A take's arrays come and go within the take, so RSS rises through each take and falls
+after it; growth is measured take against take — the highest RSS of each take and the lowest
+between takes — from the first take that starts after minute 5 to the last, and as a fitted trend.
+Results lost: takes the box ended (its log) without a session that reached a subscriber whose session
+survives the broker's restarts (Mosquitto persistence, clean_session false). bench/daemon.py's
+20-minute figure is this function without outages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import numpy as np  # noqa: E402
+
+from tests.publish.broker import Broker  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+ENDED = re.compile(r"take (\S+) ended \(")
+
+
+def _rss_bytes(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _growth_pct(values: list[float]) -> float | None:
+    return round(100.0 * (values[-1] - values[0]) / values[0], 2) if len(values) >= 2 else None
+
+
+def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.0, outage_s: float = 60.0,
+         steady_after_min: float = 5.0) -> dict:
+    from daemon import Subscriber, box_cmd, looped
+
+    import av
+
+    with av.open(str(media)) as src:
+        loop_s = float(src.duration) / av.time_base
+    copies = max(1, int(round(minutes * 60 / loop_s)))
+    source = looped(media, copies, CACHE / f"{media.stem}_x{copies}.mp4")
+    folder = tmp / "mq-soak"
+    folder.mkdir()
+    broker = Broker(folder, persistent=True).start()
+    sessions = Subscriber(broker.port, client_id="bench-soak")
+    conf = tmp / "soak.yaml"
+    conf.write_text(f"publish:\n  health_interval_s: 10\n  reconnect_min_s: 1\n  reconnect_max_s: 2\n"
+                    f"run:\n  takes:\n    auto: true\n    max_length_s: {loop_s - 1:.1f}\n")
+    log_path = tmp / "soak.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(box_cmd(conf, f"replay:{source}", broker, tmp / "state-soak"), cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=log)
+    t0 = time.time()
+    rss: list[tuple[float, int]] = []
+    outages: list[tuple[float, float]] = []
+    next_outage = outage_every_min * 60 if outage_every_min > 0 else float("inf")
+    while proc.poll() is None:
+        now = time.time() - t0
+        value = _rss_bytes(proc.pid)
+        if value:
+            rss.append((now, value))
+        if now >= next_outage and broker.proc is not None and broker.proc.poll() is None:
+            broker.stop()
+            outages.append((now, now + outage_s))
+        if outages and broker.proc.poll() is not None and now >= outages[-1][1]:
+            broker.start()
+            next_outage += outage_every_min * 60
+        time.sleep(1.0)
+    if broker.proc is None or broker.proc.poll() is not None:
+        broker.start()
+    time.sleep(3.0)                 # the last deliveries reach the subscriber
+    sessions.close()
+    broker.stop()
+    text = log_path.read_text()
+    if proc.returncode != 0:
+        raise SystemExit(f"perfscore run (soak) failed ({proc.returncode}):\n{text[-3000:]}")
+
+    ended = ENDED.findall(text)
+    delivered = {body["take"]["id"] for _, body in sessions.on("/session")}
+    healths = [(t - t0, body) for t, body in sessions.on("/health")]
+    mb = lambda b: round(b / 2**20, 1)  # noqa: E731
+    per_minute = []
+    for m in range(int(rss[-1][0] // 60) + 1):
+        in_min = [r for t, r in rss if m * 60 <= t < (m + 1) * 60]
+        last = [h for t, h in healths if t < (m + 1) * 60]
+        if not in_min:
+            continue
+        health = last[-1] if last else {}
+        per_minute.append({"minute": m + 1, "rss_mb": mb(in_min[-1]), "rss_peak_mb": mb(max(in_min)),
+                           "pose_fps": health.get("pose", {}).get("fps"),
+                           "outbox_depth": health.get("outbox", {}).get("depth"),
+                           "broker_up": not any(a <= (m + 1) * 60 - 1 < b for a, b in outages)})
+
+    # Take against take: a take's peak is its highest RSS, a gap's trough the lowest RSS between two takes.
+    session_times = sorted(t - t0 for t, _ in sessions.on("/session"))
+    bounds = [b for b in session_times if b >= steady_after_min * 60]
+    peaks, troughs = [], []
+    for a, b in zip(bounds, bounds[1:]):
+        window = [r for t, r in rss if a <= t < b]
+        if window:
+            peaks.append(max(window))
+            troughs.append(min(window))
+    steady = [(t, r) for t, r in rss if t >= steady_after_min * 60]
+    slope = (float(np.polyfit([t / 3600 for t, _ in steady], [r / 2**20 for _, r in steady], 1)[0])
+             if len(steady) > 10 else None)
+    fps = [row["pose_fps"] for row in per_minute if row["pose_fps"] and row["minute"] > steady_after_min]
+    return {
+        "minutes": round(copies * loop_s / 60, 1), "loops": copies, "takes_ended": len(ended),
+        "sessions_delivered": len(delivered & set(ended)), "results_lost": len(set(ended) - delivered),
+        "outages": [[round(a, 1), round(b, 1)] for a, b in outages],
+        "rss_mb": {"start": mb(rss[0][1]), "end": mb(rss[-1][1]), "max": mb(max(r for _, r in rss))},
+        "steady_after_min": steady_after_min,
+        "take_peaks_mb": [mb(p) for p in peaks], "between_takes_mb": [mb(p) for p in troughs],
+        "rss_growth_peak_pct": _growth_pct(peaks), "rss_growth_between_takes_pct": _growth_pct(troughs),
+        "rss_trend_mb_per_hour": round(slope, 1) if slope is not None else None,
+        "pose_fps": {"min": min(fps), "median": float(np.median(fps)), "max": max(fps)} if fps else None,
+        "per_minute": per_minute,
+    }
+
+
+def main() -> None:
+    from daemon import default_media
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--media", type=Path, help="default: the generated 60 s 640x480 30 fps dance")
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--outage-every-min", type=float, default=10.0, help="0: the broker stays up")
+    parser.add_argument("--outage-s", type=float, default=60.0)
+    parser.add_argument("--steady-after-min", type=float, default=5.0, help="growth is measured from here")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak.json")
+    args = parser.parse_args()
+    media = (args.media or default_media()).resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = soak(media, args.minutes, Path(tmp), outage_every_min=args.outage_every_min, outage_s=args.outage_s,
+                      steady_after_min=args.steady_after_min)
+    doc = {"bench": "soak", "command": "python bench/soak.py " + " ".join(sys.argv[1:]),
+           "media": str(media.relative_to(ROOT) if media.is_relative_to(ROOT) else media),
+           "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, **result}
+    print(json.dumps({k: v for k, v in doc.items() if k != "per_minute"}, indent=1))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
