@@ -13,11 +13,16 @@ from pathlib import Path
 from . import exitcodes
 
 EPILOG = """outputs in DIR:
-  results.csv     rank,entry,overall,grade,rhythm,sync,technique,expression,interpretation,status,error
+  results.csv     rank,entry,overall,grade,rhythm,sync,technique,expression,interpretation,status,error,
+                  category,discipline,category_rank
                   (failed entries last, with the reason; an empty sub-score does not apply)
   results.jsonl   one JSON object per entry: everything (measurements, explanations, timelines, scorer)
-  report.html     sortable ranking and a section per entry; opens from disk, no network
+  report.html     index of all entries: search, category filter, sorting; opens from disk, no network
+  report/         one page per entry: sub-scores, timelines, beats, warnings
   entries/        one file per finished entry; a rerun with the same DIR reuses them (resume)
+
+progress: a bar when stderr is a terminal; otherwise a line every 5 % of the entries and at least
+every 60 s (for logs); --quiet prints neither (the summary line and errors still go to stderr).
 
 exit codes:
   0    every entry was scored
@@ -50,6 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="also score with this learned model; its scores go to results.jsonl ('learned')")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="give up on an entry after this long (default: no limit)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list what would be scored, reused or left out and why (tab-separated on stdout); "
+                             "scores nothing and writes nothing; exit 0, or 2 on a usage error")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar or progress lines; only the summary line and errors")
     parser.set_defaults(run=run)
 
 
@@ -80,6 +90,29 @@ class _TerminalProgress:
             self.bar.close()
 
 
+def _progress(quiet: bool):
+    from ..screening.progress import LogProgress
+    from ..screening.runner import Progress
+
+    if quiet:
+        return Progress()
+    return _TerminalProgress() if sys.stderr.isatty() else LogProgress(sys.stderr)
+
+
+def _dry_run(options, settings) -> int:
+    from ..screening.dryrun import dry_run
+    from ..screening.entries import InputError
+
+    try:
+        report = dry_run(options, settings)
+    except InputError as exc:
+        print(f"perfscore screen: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    sys.stdout.write(report.text())
+    print(report.summary(), file=sys.stderr)
+    return exitcodes.OK
+
+
 def _terminate_as_interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -92,9 +125,11 @@ def run(args: argparse.Namespace) -> int:
                             reference=args.reference, model=args.model,
                             workers=args.workers if args.workers is not None else default_workers(),
                             timeout_s=args.timeout)
+    if args.dry_run:
+        return _dry_run(options, args.settings)
     previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
-        summary = screen(options, args.settings, _TerminalProgress())
+        summary = screen(options, args.settings, _progress(args.quiet))
     except InputError as exc:
         print(f"perfscore screen: {exc}", file=sys.stderr)
         return exitcodes.USAGE

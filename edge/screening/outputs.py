@@ -2,6 +2,10 @@
 
 Deterministic by construction: rows ordered by overall (highest first), ties by entry name; failed
 entries last, by name; numbers with two decimals; nothing about time or the output folder's path.
+
+The CSV's first eleven columns are the original contract and keep their places; columns added later
+are appended after them (`category`, `discipline`, `category_rank`), so scripts that read columns by
+position keep working.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any
 from ..scoring.result import SUBSCORES
 from .entries import Entry
 
-CSV_HEADER = ("rank", "entry", "overall", "grade", *SUBSCORES, "status", "error")
+CSV_HEADER = ("rank", "entry", "overall", "grade", *SUBSCORES, "status", "error",
+              "category", "discipline", "category_rank")
 JSONL_SCHEMA = "perfscore.screen.result/1"
 
 
@@ -29,6 +34,14 @@ class Outcome:
     record: dict | None = None
     reused: bool = False
     rank: int | None = None
+    category_rank: int | None = None  # rank among the entries of the same category (no category is one group)
+    asked_discipline: str | None = None  # the run's --discipline: shown when no record says more
+
+    @property
+    def discipline(self) -> str | None:
+        """As judged (detected or asked); for an entry that failed before that, what the run asked for."""
+        record = self.record or {}
+        return record.get("discipline") or record.get("discipline_asked") or self.asked_discipline
 
     @property
     def rubric(self) -> dict | None:
@@ -56,10 +69,13 @@ def ranked(outcomes: list[Outcome]) -> list[Outcome]:
     scored = sorted((o for o in outcomes if o.overall is not None), key=lambda o: (-o.overall, o.entry.name))
     unranked = sorted((o for o in outcomes if o.overall is None and o.status == "ok"), key=lambda o: o.entry.name)
     failed = sorted((o for o in outcomes if o.status != "ok"), key=lambda o: o.entry.name)
+    in_category: dict[str, int] = {}
     for rank, outcome in enumerate(scored, start=1):
         outcome.rank = rank
+        group = outcome.entry.category or ""
+        in_category[group] = outcome.category_rank = in_category.get(group, 0) + 1
     for outcome in unranked + failed:
-        outcome.rank = None
+        outcome.rank = outcome.category_rank = None
     return scored + unranked + failed
 
 
@@ -78,6 +94,7 @@ def results_csv(ordered: list[Outcome]) -> str:
             ((o.rubric or {}).get("grade") or "") if ok else "",
             *(_num(o.subscore(name)) if ok else "" for name in SUBSCORES),
             o.status, o.error or "",
+            o.entry.category or "", o.discipline or "", "" if o.category_rank is None else o.category_rank,
         ])
     return out.getvalue()
 
@@ -93,11 +110,12 @@ def result_document(o: Outcome) -> dict[str, Any]:
         "entry": o.entry.name,
         "path": str(o.entry.path),
         "category": o.entry.category,
+        "category_rank": o.category_rank,
         "reference": str(o.entry.reference) if o.entry.reference else None,
         "status": o.status,
         "error": o.error,
         "error_kind": o.error_kind,
-        "discipline": record.get("discipline"),
+        "discipline": o.discipline,
         "overall": o.overall,
         "grade": (o.rubric or {}).get("grade") if o.status == "ok" else None,
         "subscores": {name: o.subscore(name) for name in SUBSCORES},

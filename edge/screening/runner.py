@@ -20,7 +20,7 @@ from . import keys, references
 from .entries import Collected, Entry, InputError, collect
 from .outputs import Outcome, ranked, results_csv, results_jsonl
 from .pool import Crash, Pool
-from .report import render_report
+from .report import write_report
 from .store import Store, StoreUnusable, write_atomically
 from .worker import Task
 
@@ -116,7 +116,7 @@ def screen(options: ScreenOptions, settings: Settings, progress: Progress = Prog
                 progress.close()
             done = [outcomes[e.name] for e in collected.entries if e.name in outcomes]
             summary.unfinished = summary.entries - len(done)
-            _write_outputs(options.out_dir, ranked(done), scorer, options)
+            _write_outputs(options.out_dir, ranked(done), scorer, options, grades=settings.scoring.grades)
     except StoreUnusable as exc:
         raise InputError(str(exc)) from None
     summary.scored = sum(o.status == "ok" for o in done)
@@ -218,7 +218,11 @@ def _score(tasks, waiting, outcomes, options, settings, store, progress, summary
     pool.run(tasks, on_start=lambda task: None, on_done=on_done)
 
 
-def _write_outputs(out_dir: Path, ordered: list[Outcome], scorer: keys.Scorer, options: ScreenOptions) -> None:
+def _write_outputs(out_dir: Path, ordered: list[Outcome], scorer: keys.Scorer, options: ScreenOptions,
+                   grades=None) -> None:
+    for outcome in ordered:
+        outcome.asked_discipline = options.discipline  # shown for entries that failed before being judged
     write_atomically(out_dir / RESULTS_CSV, results_csv(ordered))
     write_atomically(out_dir / RESULTS_JSONL, results_jsonl(ordered))
-    write_atomically(out_dir / REPORT_HTML, render_report(ordered, scorer_label=scorer.label()))
+    # report.html (the index) and report/<page>.html, one per entry (report.py)
+    write_report(out_dir, ordered, scorer_label=scorer.label(), grades=grades)

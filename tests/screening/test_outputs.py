@@ -8,9 +8,23 @@ from edge.screening.outputs import CSV_HEADER
 
 
 def test_csv_header_is_the_contract(dance_run):
+    # The first eleven columns keep their places; later ones are appended (docs/screening.md).
     assert dance_run.csv_text.splitlines()[0] == \
-        "rank,entry,overall,grade,rhythm,sync,technique,expression,interpretation,status,error"
+        "rank,entry,overall,grade,rhythm,sync,technique,expression,interpretation,status,error," \
+        "category,discipline,category_rank"
     assert ",".join(CSV_HEADER) == dance_run.csv_text.splitlines()[0]
+
+
+def test_discipline_and_category_of_a_real_run(dance_run, music_run):
+    # --discipline dance: every row says so, also the files that failed before being judged.
+    assert {row["discipline"] for row in dance_run.rows().values()} == {"dance"}
+    # A flat folder has no categories: the category rank is the overall rank among scored entries.
+    for row in dance_run.rows().values():
+        assert row["category"] == "" and row["category_rank"] == row["rank"]
+    # The manifest's categories: woodwind takes are ranked among themselves, in overall order.
+    woodwind = [row for row in music_run.rows().values() if row["category"] == "woodwind" and row["rank"]]
+    assert [int(row["category_rank"]) for row in woodwind] == list(range(1, len(woodwind) + 1))
+    assert [int(row["rank"]) for row in woodwind] == sorted(int(row["rank"]) for row in woodwind)
 
 
 def test_numbers_have_two_decimals_and_grades_are_bands(dance_run):

@@ -1,4 +1,6 @@
-"""report.html: one self-contained page with a row and a section per entry, escaped, sortable in a real browser."""
+"""The report of real runs: report.html (the index, a row per entry) and report/<page>.html (a page per
+entry), self-contained, escaped, sortable in a real browser. tests/screening/test_report_scale.py opens
+a generated 1,000-entry report in Chromium."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from edge.screening.report import page_name
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -24,8 +28,8 @@ class _Page(HTMLParser):
         self.svgs = 0
         self.csp = None
         self._in_ranking = self._in_tbody = self._in_cell = False
-        self._in_h2 = False
-        self.h2: list[str] = []
+        self._in_h1 = False
+        self.h1: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -43,25 +47,25 @@ class _Page(HTMLParser):
             self.rows[-1].append("")
         elif tag == "section":
             self.sections.append(a.get("id"))
-        elif tag == "svg":
+        elif tag == "svg" and a.get("class") in ("timeline", "beats"):  # not the keys' little glyphs
             self.svgs += 1
-        elif tag == "h2":
-            self._in_h2 = True
-            self.h2.append("")
+        elif tag == "h1" and a.get("id") == "entry":
+            self._in_h1 = True
+            self.h1.append("")
 
     def handle_endtag(self, tag):
         if tag == "table":
             self._in_ranking = self._in_tbody = False
         elif tag == "td":
             self._in_cell = False
-        elif tag == "h2":
-            self._in_h2 = False
+        elif tag == "h1":
+            self._in_h1 = False
 
     def handle_data(self, data):
         if self._in_cell:
             self.rows[-1][-1] += data
-        if self._in_h2:
-            self.h2[-1] += data
+        if self._in_h1:
+            self.h1[-1] += data
 
 
 def _parse(html: str) -> _Page:
@@ -74,41 +78,62 @@ def _entries(run) -> list[str]:
     return [json.loads(line)["entry"] for line in (run.out / "results.jsonl").read_text().splitlines()]
 
 
+def _pages(run) -> dict[str, str]:
+    return {name: (run.out / "report" / page_name(name)).read_text(encoding="utf-8") for name in run.rows()}
+
+
+# Columns of the index: rank, in category, entry, category, discipline, overall, grade, 5 sub-scores, status, notes
+ENTRY, CATEGORY, SYNC, STATUS, NOTES = 2, 3, 8, 12, 13
+
+
 @pytest.mark.parametrize("which", ["dance_run", "music_run"])
-def test_one_row_and_one_section_per_entry(request, which):
+def test_one_row_and_one_page_per_entry(request, which):
     run = request.getfixturevalue(which)
     page = _parse((run.out / "report.html").read_text(encoding="utf-8"))
     entries = _entries(run)
-    assert [row[1] for row in page.rows] == entries == list(run.rows())
-    assert len(page.sections) == len(entries)
+    assert [row[ENTRY] for row in page.rows] == entries == list(run.rows())
+    assert page.sections == [] and page.svgs == 0, "the index carries no per-entry details"
+    docs = {d["entry"]: d for d in map(json.loads, (run.out / "results.jsonl").read_text().splitlines())}
     for row, (name, csv_row) in zip(page.rows, run.rows().items()):
-        assert row[0] == csv_row["rank"] and row[-2] == csv_row["status"] and row[-1] == csv_row["error"]
-    docs = [json.loads(line) for line in (run.out / "results.jsonl").read_text().splitlines()]
-    with_timeline = sum(bool(d["rubric"] and d["rubric"]["timeline"]) for d in docs)
-    assert with_timeline >= sum(r["status"] == "ok" for r in run.rows().values())
-    # A timeline for every entry that has one, and a beat picture for every entry with a result.
-    assert page.svgs == with_timeline + sum(d["rubric"] is not None for d in docs)
+        assert row[0] == csv_row["rank"] and row[1] == csv_row["category_rank"]
+        assert row[CATEGORY] == csv_row["category"] and row[4] == csv_row["discipline"]
+        assert row[STATUS] == ("ok" if csv_row["status"] == "ok" else "✗ failed")
+        warnings = len(docs[name]["warnings"])
+        assert row[NOTES] == (csv_row["error"] or (f"⚠ {warnings} warning{'s' * (warnings != 1)}" if warnings else ""))
+    pages = _pages(run)
+    assert sorted(p.name for p in (run.out / "report").iterdir()) == sorted(page_name(n) for n in entries)
+    for name, html in pages.items():
+        entry_page = _parse(html)
+        assert entry_page.h1 and name in entry_page.h1[0]
+        doc = docs[name]
+        # A timeline for every entry that has one, and a beat picture for every entry with a result.
+        assert entry_page.svgs == bool(doc["rubric"] and doc["rubric"]["timeline"]) + (doc["rubric"] is not None)
 
 
 def test_report_needs_no_network(dance_run):
-    page = _parse((dance_run.out / "report.html").read_text(encoding="utf-8"))
-    assert page.csp and "default-src 'none'" in page.csp
-    assert page.urls and all(url.startswith("#") for url in page.urls), page.urls
+    for html in [(dance_run.out / "report.html").read_text(encoding="utf-8"), *_pages(dance_run).values()]:
+        page = _parse(html)
+        assert page.csp and "default-src 'none'" in page.csp
+        assert page.urls and all("://" not in url and not url.startswith("/") for url in page.urls), page.urls
+    index = _parse((dance_run.out / "report.html").read_text(encoding="utf-8"))
+    assert all((dance_run.out / url).is_file() for url in index.urls), "every link leads to a page of the report"
 
 
 def test_names_from_users_are_escaped(music_run):
     html = (music_run.out / "report.html").read_text(encoding="utf-8")
-    assert "<script>alert(1)</script>" not in html and '<b>"Evil"' not in html
+    pages = "".join(_pages(music_run).values())
+    for text in (html, pages):
+        assert "<script>alert(1)</script>" not in text and '<b>"Evil"' not in text
     page = _parse(html)
-    assert ['<b>"Evil" & co</b>' == row[1] for row in page.rows].count(True) == 1
-    assert any(row[2] == "<script>alert(1)</script>" for row in page.rows)  # the category, shown as text
+    assert ['<b>"Evil" & co</b>' == row[ENTRY] for row in page.rows].count(True) == 1
+    assert any(row[CATEGORY] == "<script>alert(1)</script>" for row in page.rows)  # the category, shown as text
 
 
-def test_failed_entry_sections_give_the_reason(dance_run):
-    html = (dance_run.out / "report.html").read_text(encoding="utf-8")
+def test_failed_entry_pages_give_the_reason(dance_run):
+    pages = _pages(dance_run)
     for name, row in dance_run.rows().items():
         if row["status"] == "failed":
-            assert f"Not ranked: {row['error']}".replace("'", "&#x27;").replace('"', "&quot;") in html
+            assert f"Not ranked: {row['error']}".replace("'", "&#x27;").replace('"', "&quot;") in pages[name]
 
 
 def _dump_dom(report: Path, fragment: str, profile: Path) -> str:
@@ -126,9 +151,9 @@ def test_table_sorts_in_a_real_browser(dance_run, tmp_path):
     report = dance_run.out / "report.html"
     rows = dance_run.rows()
     by_sync = _parse(_dump_dom(report, "#sort=-sync", tmp_path / "p1")).rows
-    synced = [r[1] for r in by_sync if r[7]]
+    synced = [r[ENTRY] for r in by_sync if r[SYNC]]
     assert synced == sorted(synced, key=lambda n: -float(rows[n]["sync"]))
-    assert all(not r[7] for r in by_sync[len(synced):]), "empty cells sort last"
+    assert all(not r[SYNC] for r in by_sync[len(synced):]), "empty cells sort last"
     by_name = _parse(_dump_dom(report, "#sort=entry", tmp_path / "p2")).rows
-    assert [r[1] for r in by_name] == sorted(rows, key=str.lower)
+    assert [r[ENTRY] for r in by_name] == sorted(rows, key=str.lower)
     assert len(by_name) == len(rows)

@@ -3,6 +3,7 @@ what is missing and never rewrites a finished entry, and the same inputs give th
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -144,10 +145,11 @@ def test_a_worker_that_dies_fails_only_its_entry(music_manifest, tmp_path):
         worker.kill()  # as the OOM killer would
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 3, stderr
-    rows = {line.split(",")[1]: line for line in (out / "results.csv").read_text().splitlines()[1:]}
-    died = [name for name, row in rows.items() if "the scoring process died (killed by SIGKILL" in row]
+    with open(out / "results.csv", newline="", encoding="utf-8") as fh:
+        rows = {row["entry"]: row for row in csv.DictReader(fh)}
+    died = [name for name, row in rows.items() if "the scoring process died (killed by SIGKILL" in row["error"]]
     assert died == ["long_take"], rows
-    assert all(row.endswith(",ok,") for name, row in rows.items() if name != "long_take"), rows
+    assert all((row["status"], row["error"]) == ("ok", "") for name, row in rows.items() if name != "long_take"), rows
     # A crash is not remembered: a rerun scores the long take and reuses the others.
     again = run_screen(manifest, "--discipline", "music", "--workers", "1", out=out)
     assert again.code == 0 and "died" not in again.csv_text, again.stderr
