@@ -52,6 +52,15 @@ def _default_state_dir() -> Path:
     return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "perfscore"
 
 
+class HomeAssistantConfig(StrictModel):
+    """Home Assistant MQTT discovery (edge/publish/homeassistant.py): retained sensor configs for the overall,
+    each sub-score, the grade and the recommended task, so the box shows up in Home Assistant by itself."""
+
+    enabled: bool = Field(False, description="Publish the discovery configs (retained) when the box starts.")
+    prefix: str = Field("homeassistant", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+                        description="Home Assistant's discovery prefix (its MQTT integration's setting).")
+
+
 class PublishConfig(StrictModel):
     """MQTT publishing. The box's id in every topic is `device.id`; topics are `{prefix}/{device.id}/…`."""
 
@@ -83,6 +92,7 @@ class PublishConfig(StrictModel):
                                                                   "value wins).")
     max_command_bytes: int = Field(65536, ge=1024, le=2**20, description="Larger command payloads are answered "
                                                                           "with a `too_large` error.")
+    homeassistant: HomeAssistantConfig = HomeAssistantConfig()
 
     @field_validator("broker")
     @classmethod

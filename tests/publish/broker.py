@@ -19,7 +19,7 @@ def free_port() -> int:
 
 
 class Broker:
-    def __init__(self, folder: Path, persistent: bool = False):
+    def __init__(self, folder: Path, persistent: bool = False, websockets: bool = False):
         self.folder = folder
         self.port = free_port()
         self.url = f"mqtt://127.0.0.1:{self.port}"
@@ -32,6 +32,11 @@ class Broker:
             lines += ["persistence true", f"persistence_location {folder}/", "autosave_interval 0"]
         else:
             lines.append("persistence false")
+        # For browser pages (mqtt.js): a websockets listener bound by interface name, the only bind 2.0.11 obeys.
+        self.ws_port = free_port() if websockets else None
+        self.ws_url = f"ws://127.0.0.1:{self.ws_port}" if websockets else None
+        if websockets:
+            lines += [f"listener {self.ws_port} lo", "protocol websockets"]
         self.conf = folder / "mosquitto.conf"
         self.conf.write_text("\n".join(lines) + "\n")
         self.log = folder / "mosquitto.log"
@@ -45,7 +50,9 @@ class Broker:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"mosquitto exited ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                for port in (self.port, self.ws_port):
+                    if port is not None:
+                        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 return self
             except OSError:
                 time.sleep(0.02)
