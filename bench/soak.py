@@ -7,7 +7,8 @@ each, optionally the broker taken away every N minutes. Every minute: RSS, pose 
 RSS comes from /proc every second (the box's own `health` says it every 10 s, too seldom to catch a
 take's peak). A take's arrays come and go within the take, so RSS rises through each take and falls
 after it; growth is measured take against take — the highest RSS of each take and the lowest
-between takes — from the first take that starts after minute 5 to the last, and as a fitted trend.
+between takes, the last three takes against the first three after minute 5 (leaving out the first
+take's warm-up and a last take cut short) — and as a fitted trend.
 Results lost: takes the box ended (its log) without a session that reached a subscriber whose session
 survives the broker's restarts (Mosquitto persistence, clean_session false). bench/daemon.py's
 20-minute figure is this function without outages.
@@ -49,8 +50,12 @@ def _rss_bytes(pid: int) -> int | None:
     return None
 
 
-def _growth_pct(values: list[float]) -> float | None:
-    return round(100.0 * (values[-1] - values[0]) / values[0], 2) if len(values) >= 2 else None
+def _growth_pct(values: list[float], n: int = 3) -> float | None:
+    """The last `n` values' mean against the first `n` values', in per cent."""
+    if len(values) < 2 * n:
+        return None
+    first, last = float(np.mean(values[:n])), float(np.mean(values[-n:]))
+    return round(100.0 * (last - first) / first, 2)
 
 
 def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.0, outage_s: float = 60.0,
@@ -115,16 +120,20 @@ def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.
                            "outbox_depth": health.get("outbox", {}).get("depth"),
                            "broker_up": not any(a <= (m + 1) * 60 - 1 < b for a, b in outages)})
 
-    # Take against take: a take's peak is its highest RSS, a gap's trough the lowest RSS between two takes.
+    # Take against take: a window runs from one session's arrival to the next (the next take, and its
+    # measuring); its peak is the highest RSS, its trough the lowest (after the trim). The first window
+    # (first-take warm-up: models, arenas, caches) and the last (a take cut by the end of the source)
+    # are left out; growth is the mean of the last three windows against the first three.
     session_times = sorted(t - t0 for t, _ in sessions.on("/session"))
     bounds = [b for b in session_times if b >= steady_after_min * 60]
+    windows = list(zip(bounds, bounds[1:]))[1:-1]
     peaks, troughs = [], []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in windows:
         window = [r for t, r in rss if a <= t < b]
         if window:
             peaks.append(max(window))
             troughs.append(min(window))
-    steady = [(t, r) for t, r in rss if t >= steady_after_min * 60]
+    steady = [(t, r) for t, r in rss if windows and windows[0][0] <= t < windows[-1][1]]
     slope = (float(np.polyfit([t / 3600 for t, _ in steady], [r / 2**20 for _, r in steady], 1)[0])
              if len(steady) > 10 else None)
     fps = [row["pose_fps"] for row in per_minute if row["pose_fps"] and row["minute"] > steady_after_min]
@@ -133,7 +142,7 @@ def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.
         "sessions_delivered": len(delivered & set(ended)), "results_lost": len(set(ended) - delivered),
         "outages": [[round(a, 1), round(b, 1)] for a, b in outages],
         "rss_mb": {"start": mb(rss[0][1]), "end": mb(rss[-1][1]), "max": mb(max(r for _, r in rss))},
-        "steady_after_min": steady_after_min,
+        "steady_after_min": steady_after_min, "windows_measured": len(peaks),
         "take_peaks_mb": [mb(p) for p in peaks], "between_takes_mb": [mb(p) for p in troughs],
         "rss_growth_peak_pct": _growth_pct(peaks), "rss_growth_between_takes_pct": _growth_pct(troughs),
         "rss_trend_mb_per_hour": round(slope, 1) if slope is not None else None,
