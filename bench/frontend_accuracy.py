@@ -3,6 +3,7 @@ beat F-measure, and dance beat alignment with the audio on the beat, 250 ms late
 
     .venv/bin/python bench/frontend_accuracy.py            # writes bench/results/frontend_accuracy.json
     .venv/bin/python bench/frontend_accuracy.py --no-dance # music only (about 2 minutes on 2 cores)
+    .venv/bin/python bench/frontend_accuracy.py --tuning   # the 34 development-only tuning renders (prints)
 
 Music: 46 renders of whole polyphonic music21 scores (training/data/rhythm_renders.py): Bach chorales
 in four voices, string quartets, piano pieces (Joplin, Mozart, Clara Schumann) on piano, organ, strings
@@ -18,7 +19,9 @@ render and overall:
 Held out while the level constants in edge/features/audio/tempo_level.py and the phase constants in
 edge/features/audio/beats.py were chosen: every guitar
 render and the pieces haydn-op1no1-1, mozart-k155-3, chorale-bwv254 and schumann-polonaise-1 (rows
-marked "held_out"); the summary reports them separately.
+marked "held_out"); the summary reports them separately. The level weights were also checked on 34
+more renders of the development pieces only (piano, organ and strings, no drums, tempi drawn from
+each piece's range with seed 101) so that a handful of bench rows did not decide them.
 
 Dance: DeepMimic motions rendered with pybullet to a drum-and-bass backing, analysed by `analyze()`
 with the audio on the beat, 250 ms late and half a beat late (the case a doubled beat grid hid).
@@ -59,6 +62,23 @@ def music_cases() -> list[tuple[str, float, str, bool]]:
             bpm = float(np.round(rng.uniform(*piece.bpm_range)))
             cases.append((piece_id, bpm, INSTRUMENTS[(i + 2 * j) % 4], drums))
     return cases + EXTRA
+
+
+def tuning_cases() -> list[tuple[str, float, str, bool]]:
+    """Development-only renders the level weights were also checked on (`--tuning`): each development
+    piece on two of piano, organ and strings, no drums, at a tempo drawn from its range (seed 101)."""
+    from training.data.rhythm_renders import SCORES
+
+    rng = np.random.default_rng(101)
+    cases = []
+    for i, (piece_id, piece) in enumerate(SCORES.items()):
+        if piece_id in HELD_OUT_PIECES:
+            continue
+        for j, instrument in enumerate(("piano", "organ", "strings")):
+            if (i + j) % 3 == 2:
+                continue
+            cases.append((piece_id, float(np.round(rng.uniform(*piece.bpm_range))), instrument, False))
+    return cases
 
 
 def _tempo_rows(truth: float, measured: float | None) -> dict:
@@ -153,7 +173,13 @@ def summarise(music: list[dict], dance: list[dict]) -> dict:
         "with_reference_written_level": share(music, "written_level", "with_reference"),
         "with_reference_beat_f_mean": round(float(np.mean([r["with_reference"]["beat_f"] for r in music])), 3),
         "ambiguous_flagged_among_wrong": share([r for r in music if not r["written_level"]], "ambiguous"),
+        "ambiguous_flagged_among_right": share([r for r in music if r["written_level"]], "ambiguous"),
     }
+    for name, rows in (("without_drums_development", [r for r in dev if not r["drums"]]),
+                       ("without_drums_held_out", [r for r in held if not r["drums"]])):
+        if rows:
+            summary[f"{name}_written_level"] = share(rows, "written_level")
+            summary[f"{name}_beat_f_mean"] = round(float(np.mean([r["beat_f"] for r in rows])), 3)
     for meter in sorted({r["meter"] for r in music}):
         summary[f"written_level_{meter}"] = share([r for r in music if r["meter"] == meter], "written_level")
     if dance:
@@ -166,7 +192,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-dance", action="store_true", help="skip the dance rows (they take minutes)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--tuning", action="store_true",
+                        help="only the development-only tuning renders; print their summary, write nothing")
     args = parser.parse_args()
+    if args.tuning:
+        with tempfile.TemporaryDirectory() as tmp, Pool(args.workers) as pool:
+            music = pool.map(run_music_case, [(*c, tmp) for c in tuning_cases()])
+        print(json.dumps(summarise(music, []), indent=2))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         cases = [(*c, tmp) for c in music_cases()]
         with Pool(args.workers) as pool:

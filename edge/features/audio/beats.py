@@ -151,7 +151,8 @@ def refine_beats(beats: np.ndarray, onsets: np.ndarray, envelope: np.ndarray, ho
       and loses sparse legato melodies; the candidates are its settled period, the strongest periodicities
       of the note onsets and of the low band, and their metrical relatives (×⅓, ×½, ×2, ×3).
     - Level: each candidate is turned into beats and scored by metrical strength on the full and the
-      low-band accents, a tempo prior, and the reference's and the dancer's periods when known
+      low-band accents, the envelope's periodicity at the period and at its half or third, the chroma
+      change across its beats, a tempo prior, and the reference's and the dancer's periods when known
       (tempo_level.py). Fitting the onsets alone favoured the faster level (a ragtime at 92 BPM read 184).
     - Placement: beats at that period over aubio's envelope plus the confirmed note onsets plus the low
       band (`place_beats`, `note_envelope`): kick, bass and chord roots pull the grid onto the strong
@@ -193,8 +194,11 @@ def refine_beats(beats: np.ndarray, onsets: np.ndarray, envelope: np.ndarray, ho
             frames = _best_phase(frames, period, hop_s, n, full, low, weight, harmony)
         drop_full, _ = metrical_drop(full, frames)
         drop_low, _ = metrical_drop(low, frames)
-        scored[period] = level_terms(period, drop_full, drop_low, weight, periodicity(accent, period / hop_s),
-                                     cues or LevelCues())
+        beat_frames = period / hop_s
+        subdivision = max(periodicity(accent, beat_frames / 2), periodicity(accent, beat_frames / 3))
+        change = harmonic_change(harmony, frames * hop_s, period)[0] if harmony is not None else 0.0
+        scored[period] = level_terms(period, drop_full, drop_low, weight, periodicity(accent, beat_frames),
+                                     cues or LevelCues(), subdivision=subdivision, harmony_change=change)
         placed_by_period[period] = frames
     level = choose_level(scored)
     period = level.period_s

@@ -12,6 +12,12 @@ fit the notes at least as well as the beat. What does tell the levels apart:
 - Low-frequency accents: kick drums and bass notes fall on beats, hi-hats and right-hand figuration
   between them. The same drop is measured on the flux of the band below 150 Hz (`low_band_flux`),
   weighted by how much of the sound is down there (nothing for a violin solo).
+- Harmonic rhythm: chords and bass notes change on beats, rarely on every subdivision, so the mean
+  chroma change across a level's beats (half a period either side, harmony.py) is lower at a level that
+  puts every other beat on an eighth between chords (a slow piece read at its running eighths).
+- A sounding subdivision: the beat is usually divided into two or three audible parts; the envelope's
+  periodicity at half or a third of the period (the best of the two) favours a level over its own
+  subdivision (whose halves are the next, sparser level down).
 - A tempo prior: a log-normal around 110 BPM (listeners tap near 100–120 BPM when the music lets them;
   Moelants & McKinney 2004; Ellis 2007 uses the same shape).
 - The reference's written beat (MIDI tempo and time signature; the dotted quarter in 6/8, 9/8, 12/8),
@@ -33,14 +39,21 @@ PRIOR_BPM = 110.0
 PRIOR_OCTAVES = 1.0           # σ of the prior in octaves (log2 of BPM)
 # Weights of the terms of a level's score; see the module docstring. Chosen on the rhythm renders'
 # development pieces only (bench/frontend_accuracy.py names the held-out ones).
-W_PRIOR = 0.5
+# W_PRIOR 0.5 → 1.5, W_HARMONY and W_SUBDIVISION new, AMBIGUOUS_MARGIN 0.1 → 0.25: a grid search on the
+# development renders only (the bench's 29 plus 34 more of the same pieces without drums, other tempi and
+# instruments): written level 48/63 → 54/63; the margin under which 4 of the 9 remaining errors and 13 of
+# the 54 right readings are flagged.
+W_PRIOR = 1.5
 W_LOW = 0.5
 W_PERIODICITY = 2.0
-W_REFERENCE = 0.6
+W_SUBDIVISION = 0.5
+W_HARMONY = 2.0
+# W_REFERENCE 0.6 → 1.5 with the new terms: with it the reference settles every development render (63/63).
+W_REFERENCE = 1.5
 REFERENCE_OCTAVES = 0.2
 W_MOTION = 0.4
 MOTION_OCTAVES = 0.1
-AMBIGUOUS_MARGIN = 0.1        # a runner-up within this score of the winner makes the reading ambiguous
+AMBIGUOUS_MARGIN = 0.25       # a runner-up within this score of the winner makes the reading ambiguous
 SAME_LEVEL = 0.06             # periods within 6 % are one candidate (the first, most trusted, stays)
 LEVEL_FACTORS = (1 / 3, 1 / 2, 1.0, 2.0, 3.0)
 
@@ -177,9 +190,14 @@ def candidate_periods(bases: list[float], lo: float, hi: float) -> list[float]:
 
 
 def level_terms(period_s: float, drop_full: float, drop_low: float, weight_low: float, periodic: float,
-                cues: LevelCues) -> dict[str, float]:
-    """The score terms of one level (summed to its score)."""
+                cues: LevelCues, subdivision: float = 0.0, harmony_change: float = 0.0) -> dict[str, float]:
+    """The score terms of one level (summed to its score).
+
+    subdivision: the envelope's periodicity at half or a third of the period (the better of the two);
+    harmony_change: mean chroma change across the level's beats (0–1, harmony.harmonic_change).
+    """
     terms = {"onsets": drop_full, "bass": W_LOW * weight_low * drop_low, "periodicity": W_PERIODICITY * periodic,
+             "subdivision": W_SUBDIVISION * subdivision, "harmony": W_HARMONY * harmony_change,
              "prior": W_PRIOR * (log_gaussian(period_s, 60.0 / PRIOR_BPM, PRIOR_OCTAVES) - 1.0)}
     if cues.reference_period_s:
         terms["reference"] = W_REFERENCE * log_gaussian(period_s, cues.reference_period_s, REFERENCE_OCTAVES)
