@@ -33,6 +33,7 @@ import numpy as np
 
 from .config import Settings
 from .errors import MediaError, NotScorable
+from .models import set_inference_threads
 from .notify import Notifier, Watchdog
 from .pipeline import FrameChooser, Take, source_cut_short
 from .sources.base import AudioChunk, VideoFrame
@@ -134,6 +135,7 @@ class App:
         self.once = once
         self.speed = speed
         self.run_cfg = settings.run
+        set_inference_threads(self.run_cfg.inference_threads)   # the device profile's; before any model loads
         self._once_args = {"performer": performer, "piece": piece, "discipline": discipline,
                            "reference": reference}
         self.publisher = None
@@ -165,6 +167,7 @@ class App:
         self._watch = None
         self._model_list: list[dict] | None = None
         self._policy_model = None                   # the coach's policy's ModelInfo, once the results thread loaded it
+        self.metrics = None                         # run.metrics: the Prometheus exporter (edge/publish/metrics.py)
         self._watch_chooser = FrameChooser(fps=self.run_cfg.takes.watch_pose_fps)
         self._activity = Activity(self.run_cfg.takes.start_after_s)
         self.auto = self.run_cfg.takes.auto           # `mode`: takes start by themselves (auto) or by command
@@ -189,7 +192,15 @@ class App:
         self.publisher.commands.register("performer", self._cmd_performer, {"performer": PERFORMER})
         self.publisher.commands.register("mode", self._cmd_mode, {"mode": Arg(str, choices=("manual", "auto"))})
         once_plan = self._once_plan() if self.once else None   # a bad --reference fails before anything runs
+        if self.run_cfg.metrics.enabled:           # before anything runs: a busy port fails the start
+            from .publish.metrics import start_metrics
+
+            self.metrics = start_metrics(self, self.run_cfg.metrics)
         self.publisher.start()
+        if self.settings.publish.homeassistant.enabled:
+            from .publish.homeassistant import publish_discovery
+
+            publish_discovery(self.publisher, self.settings.publish.homeassistant.prefix)  # queued until connected
         self._spawn("results", self._results_loop)
         try:
             self.source = open_source(self.spec, self.settings, speed=self.speed)
@@ -261,6 +272,8 @@ class App:
             if depth:
                 log.warning("%d result(s) wait in the outbox for the broker; delivered at the next start", depth)
             self.publisher.stop()
+        if self.metrics is not None:
+            self.metrics.stop()
         log.info("box %s stopped", self.device)
 
     # ---- commands (MQTT thread: quick, only queue work) ------------------------------------------
@@ -275,8 +288,8 @@ class App:
             if self._active_id is not None:
                 raise CommandError(f"take {self._active_id} is running; stop it first (cmd/session/stop)")
             if not self.publisher.accepting_takes():
-                raise CommandError("the outbox is full (results wait for the broker): no new take until "
-                                   "they are delivered")
+                raise CommandError("the outbox is full (results wait for the broker) or the state directory's "
+                                   "disk is: no new take until there is room")
             performer = args.get("performer") or self.performer
             if performer is None:
                 raise CommandError("args.performer: required while no performer is set (cmd/performer)",
@@ -426,6 +439,8 @@ class App:
         log.info("take %s ended (%s%s) at source time %.1f s after %.1f s of media", plan.id, reason,
                  ", cut short" if cut_short else "", self._source_t, take.media_s)
         self.notifier.status(f"idle; take {plan.id} ended ({reason})")
+        if self.metrics is not None:
+            self.metrics.take_ended(reason)
         self._results.put((take, plan))   # waits when results pile up; capture keeps running (and drops, counted)
 
     def _check_end(self, item) -> None:
@@ -490,6 +505,8 @@ class App:
                                     tempo_bpm=window.tempo_bpm, person_present=window.person_present)
                 self.live_latency_s.append(time.time() - window.captured_at)
                 self.live_sent += 1
+                if self.metrics is not None:
+                    self.metrics.live_latency.observe(self.live_latency_s[-1])
             except Exception:
                 log.exception("live window of take %s failed", plan.id)
 
@@ -530,10 +547,11 @@ class App:
             self._results_done.set()
 
     def _publish_take(self, take: Take, plan: TakePlan, coach) -> None:
-        from .publish import OutboxFull
+        from .publish.room import deliver_when_room
         from .scoring import detect_discipline, score
         from .scoring.rubric import RUBRIC_MODEL
 
+        scoring_beat = lambda: self.watchdog.beat("scoring")   # noqa: E731  (waiting for room is not a hang)
         analysis = take.finish(reference=plan.reference, cut_short=plan.cut_short, whole=plan.whole)
         warnings = list(analysis.warnings)
         models = [m for m in (take.pose_model,) if m]
@@ -548,15 +566,14 @@ class App:
         except NotScorable as exc:
             warnings.append(f"not scored: {exc.reason}")
             discipline = discipline or detect_discipline(analysis)
-        try:
-            payload = self.publisher.session(
-                take_id=plan.id, performer=plan.performer, discipline=discipline, piece=plan.piece,
-                started_at=plan.started_at, ended_at=plan.ended_at, end_reason=plan.end_reason,
-                cut_short=analysis.cut_short, scores=scores, learned=learned, models=models,
-                reference=plan.reference_name,
-                warnings=warnings)
-        except OutboxFull as exc:
-            log.error("take %s: its result does not fit in the outbox (%s); not published", plan.id, exc)
+        # No room (quota, or a full disk): the result waits in memory until there is (edge/publish/room.py).
+        payload = deliver_when_room(lambda: self.publisher.session(
+            take_id=plan.id, performer=plan.performer, discipline=discipline, piece=plan.piece,
+            started_at=plan.started_at, ended_at=plan.ended_at, end_reason=plan.end_reason,
+            cut_short=analysis.cut_short, scores=scores, learned=learned, models=models,
+            reference=plan.reference_name,
+            warnings=warnings), what=f"take {plan.id}: session", stop=self._stop, beat=scoring_beat)
+        if payload is None:
             return
         self.session_delay_s.append(time.time() - plan.ended_at)
         log.info("take %s: session %s published%s", plan.id, payload["id"],
@@ -570,10 +587,10 @@ class App:
         coach.assess(plan.performer, scored.rubric, piece=plan.piece or self.run_cfg.default_piece,
                      discipline=discipline)
         rec = coach.recommend(plan.performer)
-        try:
-            sent = self.publisher.recommendation(recommendation=rec.to_dict(), take_id=plan.id, scores=scores)
-        except OutboxFull as exc:
-            log.error("take %s: its recommendation does not fit in the outbox (%s)", plan.id, exc)
+        sent = deliver_when_room(
+            lambda: self.publisher.recommendation(recommendation=rec.to_dict(), take_id=plan.id, scores=scores),
+            what=f"take {plan.id}: recommendation", stop=self._stop, beat=scoring_beat)
+        if sent is None:
             return
         log.info("take %s: recommendation %s published: %s for %s", plan.id, sent["id"], rec.action_name,
                  plan.performer)
@@ -592,7 +609,8 @@ class App:
         figures = {
             "capture": {"fps": fps(self.frames_in, "frames"), "frames": self.frames_in, "audio_chunks": self.audio_in,
                         "frames_dropped": int(getattr(source, "dropped_video", 0) or 0),
-                        "audio_chunks_dropped": int(getattr(source, "dropped_audio", 0) or 0)},
+                        "audio_chunks_dropped": int(getattr(source, "dropped_audio", 0) or 0),
+                        "devices": source.devices() if hasattr(source, "devices") else []},
             "pose": {"fps": fps(posed, "posed"), "target_fps": self.run_cfg.pose_fps, "frames": posed,
                      "frames_skipped": skipped},
             "queues": {"capture_video": int(depth[0]), "capture_audio": int(depth[1]),

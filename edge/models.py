@@ -84,13 +84,30 @@ def verify_model(path: str | Path, manifest_path: Path = MANIFEST) -> dict[str, 
     return entry
 
 
+_INFERENCE_THREADS = 1
+
+
+def set_inference_threads(threads: int) -> None:
+    """Threads of every ONNX Runtime session and LiteRT interpreter made from now on (the daemon sets
+    `run.inference_threads` of its device profile at start; everything else keeps one)."""
+    global _INFERENCE_THREADS
+    if int(threads) < 1:
+        raise ValueError(f"inference threads must be at least 1, got {threads}")
+    _INFERENCE_THREADS = int(threads)
+
+
+def inference_threads() -> int:
+    return _INFERENCE_THREADS
+
+
 def onnx_session(path: str | Path):
-    """An ONNX Runtime session on one CPU thread: the box's models are small enough that extra
-    threads cost more in hand-off than they save, and the other core runs pose estimation."""
+    """An ONNX Runtime session on `inference_threads()` CPU threads (one unless a device profile says
+    otherwise): the box's models are small enough that extra threads cost more in hand-off than they
+    save, and the other cores run pose estimation."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = inference_threads()
     options.inter_op_num_threads = 1
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

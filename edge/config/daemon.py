@@ -28,6 +28,16 @@ class TakesConfig(StrictModel):
                                                           "(end_reason `max_length`).")
 
 
+class MetricsConfig(StrictModel):
+    """A Prometheus `/metrics` endpoint (edge/publish/metrics.py): fps, drops, live latency, outbox, takes,
+    errors, models. Plain HTTP without authentication: keep it on loopback or a trusted network."""
+
+    enabled: bool = Field(False, description="Serve /metrics while the daemon runs.")
+    host: str = Field("127.0.0.1", min_length=1, max_length=255,
+                      description="Address to listen on (0.0.0.0: every interface).")
+    port: int = Field(9464, ge=1, le=65535, description="TCP port of /metrics.")
+
+
 class RunConfig(StrictModel):
     """The daemon (`perfscore run`)."""
 
@@ -49,7 +59,13 @@ class RunConfig(StrictModel):
     scorer: ConfigPath | None = Field(None, description="A learned scorer (models/scorer_*.onnx or .tflite, listed "
                                                         "in models/manifest.json) scoring every take beside the "
                                                         "rubric: the session's `learned`. null: the rubric only.")
+    inference_threads: int = Field(1, ge=1, le=16, description="CPU threads of each ONNX Runtime session and "
+                                                               "LiteRT interpreter (learned scorer, note "
+                                                               "transcription, coach policy). MediaPipe's pose "
+                                                               "has no thread setting: it uses its own pool. "
+                                                               "Set per device profile.")
     results_queue: int = Field(4, ge=1, le=64, description="Ended takes waiting to be measured; when full the "
                                                            "next take waits to start.")
     takes: TakesConfig = TakesConfig()
+    metrics: MetricsConfig = MetricsConfig()
 

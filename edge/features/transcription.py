@@ -55,11 +55,11 @@ def _session(path: str):
     import onnxruntime as ort
 
     from ..errors import ModelError
-    from ..models import verify_model
+    from ..models import inference_threads, verify_model
 
     verify_model(path)
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1      # the other core runs pose estimation (as edge.models.onnx_session)
+    options.intra_op_num_threads = inference_threads()   # the other cores run pose (as edge.models.onnx_session)
     options.inter_op_num_threads = 1
     options.enable_cpu_mem_arena = False  # the arena keeps its high-water mark (~100 MB here) for the process's life
     try:

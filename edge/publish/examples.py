@@ -58,8 +58,13 @@ def _recommendation() -> dict[str, Any]:
             "state": {"assessments": 7, "moving_average": {"TP": 68.0, "ME": 76.0, "SR": 71.0, "IS": 77.0},
                       "asm": 73.0, "lp": 1.2, "forecast": {"TP": 69.5, "ME": 76.8, "SR": 72.0, "IS": 77.3},
                       "preferences": {"TE": 0.25, "EP": 0.25, "SRP": 0.25, "CIT": 0.25},
-                      "recent_tasks": ["EP", "TE", "CIT"]},
+                      "recent_tasks": ["EP", "TE", "CIT"], "recent_sources": ["practised", "recommended", "practised"],
+                      "age": {"TP": 1, "ME": 0, "SR": 0, "IS": 2}, "stale": [], "expired": []},
             "model": _POLICY,
+            "focus": {"skill": "TP", "subscore": "technique", "value": 70.3, "text": "focus on balance and steady lines"},
+            "confidence": {"margin": 0.32, "runner_up": "EP", "value": 0.32 / (0.32 + 0.1), "close_call": False,
+                           "stale": []},
+            "override": None,
             "feedback": {name: sub["explanation"] for name, sub in _score()["subscores"].items()
                          if sub["value"] is not None}}
 
@@ -71,11 +76,16 @@ def examples() -> dict[str, dict[str, Any]]:
         "status": payloads.status(DEVICE, "online", version="0.1.0", client_id=f"perfscore-{DEVICE}"),
         "health": payloads.health(
             DEVICE, uptime_s=3600.0, accepting_takes=True,
-            capture={"fps": 30.0, "frames_dropped": 0, "audio_chunks_dropped": 0},
+            capture={"fps": 30.0, "frames_dropped": 0, "audio_chunks_dropped": 0,
+                     "devices": [{"name": "camera 0", "state": "ok", "reconnects": 0, "gone_s": None,
+                                  "last_error": None},
+                                 {"name": "microphone 'USB Audio'", "state": "ok", "reconnects": 1,
+                                  "gone_s": None, "last_error": "microphone 'USB Audio': recording failed: "
+                                                                "[Errno -9999] Unanticipated host error"}]},
             pose={"fps": 15.0, "target_fps": 15.0, "frames_skipped": 54000},
             queues={"frames": 1, "audio": 0, "windows": 0}, live_latency_ms={"p50": 140.0, "p95": 310.0},
             outbox={"depth": 0, "oldest_age_s": None, "bytes": 0, "quota_bytes": 67108864, "refused": 0,
-                    "free_bytes": 67108864},
+                    "free_bytes": 67108864, "disk_free_bytes": 5368709120},
             mqtt={"connected": True, "broker": "mqtts://broker.studio.lan:8883", "inflight": 0, "connects": 1,
                   "disconnects": 0, "delivered": 24, "refused": 0, "live_sent": 2870, "live_dropped": 12,
                   "publish_dropped": 0, "commands": 26, "answered": 26},

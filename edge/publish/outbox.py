@@ -6,14 +6,17 @@ commits before it returns, so a message handed to the outbox survives SIGKILL an
 after a restart only if its acknowledgement had not been recorded — at least once, never lost.
 Subscribers dedupe by the payload's `id` (docs/mqtt.md).
 
-The outbox has a quota in bytes. When a message does not fit, `put` raises OutboxFull and stores
-nothing: the daemon then refuses new takes and says so in `health`; it never drops a result.
+The outbox has a quota in bytes. When a message does not fit — in the quota, or on a disk that is
+full — `put` raises OutboxFull and stores nothing: the daemon then refuses new takes, says so in
+`health` (`accepting_takes`, `outbox.free_bytes`, `outbox.disk_free_bytes`) and keeps the result in
+memory until there is room again (edge/publish/room.py); it never drops a result.
 One process owns an outbox at a time (an advisory lock beside the file): two drainers would resend.
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -38,6 +41,15 @@ CREATE TABLE IF NOT EXISTS outbox (
     refused  TEXT                                 -- the broker's reason when it refused the message
 );
 """
+
+
+def disk_free(folder: Path) -> int | None:
+    """Bytes an unprivileged writer may still use on `folder`'s file system; None if it cannot be read."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
 
 
 class OutboxError(PerfscoreError):
@@ -70,10 +82,13 @@ class OutboxStats:
     bytes: int                  # counted against the quota (waiting and refused rows)
     quota_bytes: int
     refused: int                # rows the broker refused (kept, not resent; see the log)
+    disk_free_bytes: int | None = None   # free on the state directory's file system (a full disk refuses takes)
 
     @property
     def free_bytes(self) -> int:
-        return max(0, self.quota_bytes - self.bytes)
+        """Room for more results: what the quota leaves, and never more than the disk has."""
+        room = max(0, self.quota_bytes - self.bytes)
+        return room if self.disk_free_bytes is None else min(room, self.disk_free_bytes)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "free_bytes": self.free_bytes}
@@ -127,7 +142,8 @@ class Outbox:
                         (topic, data, qos, int(bool(retain)), time.time(), size)).lastrowid
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:   # SQLITE_FULL has already rolled it back: ROLLBACK would fail
+                        self._db.execute("ROLLBACK")
                     raise
             except sqlite3.OperationalError as exc:
                 if "full" in str(exc):   # SQLITE_FULL: the disk itself is full; same answer as the quota
@@ -165,10 +181,10 @@ class Outbox:
             refused = self._db.execute("SELECT COUNT(*) FROM outbox WHERE refused IS NOT NULL").fetchone()[0]
             used = self._used_locked()
         age = None if oldest is None else round(max(0.0, time.time() - oldest), 3)
-        return OutboxStats(depth, age, used, self.quota_bytes, refused)
+        return OutboxStats(depth, age, used, self.quota_bytes, refused, disk_free(self.dir))
 
     def has_room(self, nbytes: int) -> bool:
-        """Whether `nbytes` more would fit (the daemon asks before starting a take)."""
+        """Whether `nbytes` more would fit, in the quota and on the disk (the daemon asks before a take)."""
         return self.stats().free_bytes >= nbytes
 
     def _used_locked(self) -> int:

@@ -93,7 +93,7 @@ class Publisher:
 
     # --- state -------------------------------------------------------------------------------------
     def accepting_takes(self) -> bool:
-        """Whether a new take may start: its results must fit in the outbox."""
+        """Whether a new take may start: its results must fit in the outbox (its quota, and the disk)."""
         return self.outbox.has_room(TAKE_RESERVE_BYTES)
 
     def wait_delivered(self, timeout: float) -> bool:

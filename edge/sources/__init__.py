@@ -29,10 +29,11 @@ from .camera import URL_SCHEMES, CameraSource, is_url
 from .file import FileSource
 from .live import LiveSource
 from .replay import ReplaySource
+from .retry import Reopening
 
 __all__ = [
     "AudioChunk", "CameraSource", "FileSource", "Item", "LiveSource", "MicrophoneSource",
-    "ReplaySource", "Source", "SourceInfo", "VideoFrame", "open_source",
+    "Reopening", "ReplaySource", "Source", "SourceInfo", "VideoFrame", "open_source",
 ]
 
 _PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(.*)$", re.S)
@@ -102,9 +103,16 @@ def _camera(device: str, settings, with_microphone: bool) -> LiveSource:
     # Alone, a stream keeps its own timestamps (immune to network bursts); beside a microphone both
     # need the shared capture clock.
     timestamps = "stream" if is_url(device) and not with_microphone else "clock"
-    camera = CameraSource(device, width=config.width if config else None, height=config.height if config else None,
-                          fps=config.fps if config else None, max_width=settings.capture.max_width,
-                          timestamps=timestamps)
+
+    def open_camera(timeout_s: float = 10.0) -> CameraSource:
+        return CameraSource(device, width=config.width if config else None,
+                            height=config.height if config else None, fps=config.fps if config else None,
+                            max_width=settings.capture.max_width, timestamps=timestamps, timeout_s=timeout_s,
+                            read_timeout_s=config.read_timeout_s if config else None)
+
+    # A camera that worked and went away (unplugged, stream dropped) is reopened with back-off; a short
+    # open timeout keeps each attempt quick so capture resumes soon after it is back (edge/sources/retry.py).
+    camera = Reopening(open_camera(), lambda: open_camera(timeout_s=2.0), **_backoff(settings))
     sources: list[Source] = [camera]
     if with_microphone:
         try:
@@ -122,9 +130,17 @@ def _microphone(device: str, settings):
     if config is None and not device:
         raise MediaError("mic:", "no microphone configured (capture.microphone is null); name one: mic:0")
     chosen = device or (config.device if config else None)
-    return MicrophoneSource(chosen, sample_rate=config.sample_rate if config else 44100,
-                            chunk_frames=config.chunk_frames if config else 1024,
-                            output_rate=settings.audio.sample_rate)
+
+    def open_microphone():
+        return MicrophoneSource(chosen, sample_rate=config.sample_rate if config else 44100,
+                                chunk_frames=config.chunk_frames if config else 1024,
+                                output_rate=settings.audio.sample_rate)
+
+    return Reopening(open_microphone(), open_microphone, **_backoff(settings))
+
+
+def _backoff(settings) -> dict:
+    return {"min_s": settings.capture.reopen_min_s, "max_s": settings.capture.reopen_max_s}
 
 
 def _live(sources: list[Source], settings) -> LiveSource:

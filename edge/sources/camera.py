@@ -63,7 +63,7 @@ class CameraSource(SharedClockDevice, Source):
     def __init__(self, device: int | str = 0, *, width: int | None = None, height: int | None = None,
                  fps: float | None = None, max_width: int | None = None,
                  timestamps: Literal["clock", "stream"] = "clock", origin: float | None = None,
-                 timeout_s: float = 10.0):
+                 timeout_s: float = 10.0, read_timeout_s: float | None = None):
         self.device = parse_device(device)
         self.name = device_name(self.device)
         self.max_width = max_width
@@ -71,7 +71,7 @@ class CameraSource(SharedClockDevice, Source):
         self._clock = CaptureClock(origin)
         self._is_url = is_url(self.device)
         self._v4l2 = False
-        self._cap = self._open(timeout_s)
+        self._cap = self._open(timeout_s, read_timeout_s or timeout_s)
         if not self._is_url:
             self._request(width, height, fps)
         self._guard = ReleaseGuard(self._cap.release)
@@ -88,10 +88,11 @@ class CameraSource(SharedClockDevice, Source):
         if got_w and got_h:
             self.info.width, self.info.height = scaled_size(got_w, got_h, self.max_width)
 
-    def _open(self, timeout_s: float) -> cv2.VideoCapture:
+    def _open(self, timeout_s: float, read_timeout_s: float) -> cv2.VideoCapture:
         device = self.device
+        # FFmpeg's HTTP layer retries a dropped stream inside read(): only the read timeout ends that.
         timeouts = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(timeout_s * 1000),
-                    cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(timeout_s * 1000)]
+                    cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout_s * 1000)]
         if isinstance(device, str) and not self._is_url:
             if not device:
                 raise MediaError("camera", "no device given")

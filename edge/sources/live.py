@@ -7,7 +7,9 @@ bounded, drop-oldest buffer that the consumer iterates as a single `Source`.
   source that has an `origin` attribute, so their timestamps land on one timeline.
 - A device that fails ends the session: the other devices are stopped, the consumer receives what
   was already captured, then the device's `MediaError`. Nothing hangs silently: if nothing at all
-  arrives for `stall_timeout_s`, the consumer gets a `MediaError` too.
+  arrives for `stall_timeout_s`, the consumer gets a `MediaError` too — unless a device says it is
+  being reopened (the cameras and microphones `open_source` makes are `Reopening`: they do not fail,
+  they come back; see retry.py).
 - `close()` stops and joins the capture threads (a thread stuck in a driver call past `join_timeout_s`
   is left behind as a daemon and reported in the log).
 """
@@ -75,6 +77,11 @@ class LiveSource(Source):
     def dropped_audio(self) -> int:
         return self._buffer.dropped_audio + sum(s.dropped_audio for s in self.sources)
 
+    def devices(self) -> list[dict]:
+        """Each device's state for `health.capture.devices` (ok / reconnecting, reconnects, last error)."""
+        return [s.status() if hasattr(s, "status") else {"name": s.info.name, "state": "ok"}
+                for s in self.sources]
+
     def queue_depth(self) -> tuple[int, int]:
         """(video frames, audio chunks) waiting for the consumer."""
         return self._buffer.depth()
@@ -125,6 +132,8 @@ class LiveSource(Source):
             try:
                 item = self._buffer.get(timeout=self.stall_timeout_s)
             except TimeoutError:
+                if any(getattr(s, "reconnecting", False) for s in self.sources):
+                    continue          # a device known to be away and being reopened (retry.py): not a stall
                 # A driver call that never returns would otherwise hang the consumer forever.
                 raise MediaError(self.info.name, f"nothing captured for {self.stall_timeout_s:g} s: "
                                                  "the device stalled") from None

@@ -59,17 +59,17 @@ def test_url_is_a_camera_with_the_configured_microphone_unless_disabled(http_roo
     write_media(root / "spec.mp4", frames=3, audio_codec=None)
     url = f"{base}/spec.mp4"
     with open_source(url, settings(microphone=None)) as source:
-        assert isinstance(source, LiveSource) and [type(s) for s in source.sources] == [CameraSource]
+        assert isinstance(source, LiveSource) and [type(s.current) for s in source.sources] == [CameraSource]
         # Alone, a stream keeps its own clock: frame i at i/30 s however fast it is read.
         assert [f.t for f in source] == pytest.approx([0, 1 / 30, 2 / 30], abs=1e-3)
     with open_source(url, settings(), microphone=False) as source:
-        assert [type(s) for s in source.sources] == [CameraSource]
+        assert [type(s.current) for s in source.sources] == [CameraSource]
     pytest.importorskip("pyaudio")
     with open_source(url, settings(microphone={"device": "testmic", "sample_rate": ALSA_RATE})) as source:
-        assert [type(s).__name__ for s in source.sources] == ["CameraSource", "MicrophoneSource"]
+        assert [type(s.current).__name__ for s in source.sources] == ["CameraSource", "MicrophoneSource"]
         assert source.info.has_video and source.info.has_audio
     with open_source(f"camera:{url}", settings(microphone=None)) as source:
-        assert isinstance(source.sources[0], CameraSource)
+        assert isinstance(source.sources[0].current, CameraSource)
 
 
 def test_microphone_specs(alsa_microphone):

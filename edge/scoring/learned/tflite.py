@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ModelError
+from ...models import inference_threads
 from .base import WindowScorer
 
 
@@ -22,7 +23,7 @@ class TfliteScorer(WindowScorer):
         from ai_edge_litert.interpreter import Interpreter
 
         try:
-            self.interpreter = Interpreter(model_path=str(self.path), num_threads=1)
+            self.interpreter = Interpreter(model_path=str(self.path), num_threads=inference_threads())
             self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{self.path}: LiteRT cannot load it ({exc})") from None
