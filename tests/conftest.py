@@ -13,20 +13,13 @@ ALSA_RATE = 44100
 SYSTEM_ALSA_CONF = "/usr/share/alsa/alsa.conf"
 
 
-def pytest_configure(config):
-    """A test microphone for the whole session, before anything loads ALSA (importing mediapipe does,
-    and ALSA reads its configuration once per process): ALSA's `file` plugin serves a raw PCM file as
-    the capture device `testmic`, also the default input. Tests write the samples it delivers through
-    the `alsa_microphone` fixture (tests/sources/conftest.py)."""
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="perfscore-alsa-"))
-    raw = folder / "mic.raw"
-    raw.write_bytes(b"")
+def use_alsa_test_microphone(folder: Path, raw: Path, rate: int = ALSA_RATE) -> None:
+    """ALSA's `file` plugin serving `raw` (S16_LE mono PCM) as the capture device `testmic`, also the
+    default input. Before anything loads ALSA: it reads its configuration once per process."""
     (folder / "asound.conf").write_text(f"""
 pcm.!default {{
     type plug
-    slave {{ pcm "testmic"; format S16_LE; rate {ALSA_RATE}; channels 1 }}
+    slave {{ pcm "testmic"; format S16_LE; rate {rate}; channels 1 }}
 }}
 pcm.testmic {{
     type file
@@ -37,6 +30,19 @@ pcm.testmic {{
 }}
 """)
     os.environ["ALSA_CONFIG_PATH"] = f"{SYSTEM_ALSA_CONF}:{folder / 'asound.conf'}"
+
+
+def pytest_configure(config):
+    """A test microphone for the whole session, before anything loads ALSA (importing mediapipe does,
+    and ALSA reads its configuration once per process): ALSA's `file` plugin serves a raw PCM file as
+    the capture device `testmic`, also the default input. Tests write the samples it delivers through
+    the `alsa_microphone` fixture (tests/sources/conftest.py)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="perfscore-alsa-"))
+    raw = folder / "mic.raw"
+    raw.write_bytes(b"")
+    use_alsa_test_microphone(folder, raw)
     os.environ["PERFSCORE_TEST_MIC_RAW"] = str(raw)
 
 

@@ -8,19 +8,11 @@ import time
 
 import pytest
 
+from tests.faults.harness import AUTO_TAKES as AUTO   # the fault table's automatic takes
 from tests.publish.broker import Broker
 from tests.publish.conftest import Recorder
 
 OUTAGE_S = 60.0       # the issue's figure; the box's reconnect backoff is 1 s here, the subscriber's too
-AUTO = """run:
-  takes:
-    auto: true
-    start_on_person: false
-    start_level_dbfs: -40
-    start_after_s: 0.5
-    stop_after_s: 2
-    max_length_s: 8
-"""
 
 
 def _published(lines: list[str], kind: str) -> list[str]:

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 RATE = 44100
 
+from tests.conftest import use_alsa_test_microphone  # noqa: E402
+
 
 def configure_alsa(folder: Path) -> None:
     """Before anything loads ALSA (it reads its configuration once per process)."""
@@ -35,20 +37,7 @@ def configure_alsa(folder: Path) -> None:
     t = np.arange(RATE * 60) / RATE
     tone = 0.3 * np.sin(2 * np.pi * 440 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 2 * t) ** 2)   # a pulsing A4
     raw.write_bytes((tone * 32767).astype("<i2").tobytes())
-    (folder / "asound.conf").write_text(f"""
-pcm.!default {{
-    type plug
-    slave {{ pcm "testmic"; format S16_LE; rate {RATE}; channels 1 }}
-}}
-pcm.testmic {{
-    type file
-    slave.pcm "null"
-    file "/dev/null"
-    infile "{raw}"
-    format "raw"
-}}
-""")
-    os.environ["ALSA_CONFIG_PATH"] = f"/usr/share/alsa/alsa.conf:{folder / 'asound.conf'}"
+    use_alsa_test_microphone(folder, raw, RATE)
 
 
 def main(broker: str, state_dir: str, gone_s: float) -> None:
