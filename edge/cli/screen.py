@@ -55,6 +55,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="also score with this learned model; its scores go to results.jsonl ('learned')")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="give up on an entry after this long (default: no limit)")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="local: worker processes on this machine (default); ray: Ray tasks on a cluster of "
+                             "machines (needs the 'ray' extra; docs/screening.md)")
+    parser.add_argument("--ray-address", metavar="ADDR",
+                        help="with --engine ray: the cluster's head, HOST:PORT as `ray start --head` printed "
+                             "(default: $RAY_ADDRESS, else a one-machine Ray started for this run)")
     parser.add_argument("--dry-run", action="store_true",
                         help="list what would be scored, reused or left out and why (tab-separated on stdout); "
                              "scores nothing and writes nothing; exit 0, or 2 on a usage error")
@@ -124,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     options = ScreenOptions(inputs=args.inputs, out_dir=args.out, discipline=args.discipline,
                             reference=args.reference, model=args.model,
                             workers=args.workers if args.workers is not None else default_workers(),
-                            timeout_s=args.timeout)
+                            timeout_s=args.timeout, engine=args.engine, ray_address=args.ray_address)
     if args.dry_run:
         return _dry_run(options, args.settings)
     previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)  # `kill` stops as cleanly as Ctrl-C

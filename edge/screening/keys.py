@@ -19,7 +19,7 @@ from ..config import Settings
 from ..models import sha256_of
 
 # Sections that cannot change a score of a recorded file (the box's id, live capture devices, the coach).
-_IRRELEVANT_SECTIONS = ("device", "coach", "capture")
+_IRRELEVANT_SECTIONS = ("device", "coach", "capture", "publish")   # publish: MQTT, and a state_dir under $HOME
 
 
 def file_sha256(path: Path) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable
 
+from .engine import Crash, Engine
 from .store import read_record
 from .worker import Task, worker_main
 
@@ -36,13 +37,6 @@ class _Slot:
     task: Task | None = None
     started: float = 0.0
     done: int = 0
-
-
-@dataclass
-class Crash:
-    """What the runner records for an entry whose worker died or ran out of time."""
-    kind: str
-    reason: str
 
 
 @contextmanager
@@ -64,7 +58,7 @@ def _child_environment():
                 os.environ[name] = value
 
 
-class Pool:
+class Pool(Engine):
     def __init__(self, workers: int, settings, entries_dir, *, recycle_after: int = RECYCLE_AFTER,
                  timeout_s: float | None = None):
         self.slots = [_Slot() for _ in range(max(1, workers))]

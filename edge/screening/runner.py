@@ -19,7 +19,8 @@ from ..errors import ModelError
 from . import keys, references
 from .entries import Collected, Entry, InputError, collect
 from .outputs import Outcome, ranked, results_csv, results_jsonl
-from .pool import Crash, Pool
+from .engine import Crash, Engine
+from .pool import Pool
 from .report import write_report
 from .store import Store, StoreUnusable, write_atomically
 from .worker import Task
@@ -43,6 +44,8 @@ class ScreenOptions:
     model: Path | None = None
     workers: int = field(default_factory=default_workers)
     timeout_s: float | None = None
+    engine: str = "local"             # "local" (pool.py) or "ray" (ray_engine.py)
+    ray_address: str | None = None     # a Ray cluster's HEAD:PORT; None: RAY_ADDRESS or a one-machine Ray
 
 
 @dataclass
@@ -81,6 +84,13 @@ def check_options(options: ScreenOptions, settings: Settings) -> None:
 
     if options.workers < 1:
         raise InputError(f"--workers must be at least 1, got {options.workers}")
+    if options.engine not in ("local", "ray"):
+        raise InputError(f"--engine must be local or ray, got {options.engine}")
+    if options.engine == "ray":
+        from .ray_engine import check_reachable, import_ray
+
+        import_ray()  # a missing extra or a wrong address is a usage error before anything is scored
+        check_reachable(options.ray_address or os.environ.get("RAY_ADDRESS"))
     if options.reference is not None and not options.reference.is_file():
         raise InputError(f"{options.reference}: reference file not found")
     try:
@@ -214,8 +224,16 @@ def _score(tasks, waiting, outcomes, options, settings, store, progress, summary
 
     if not tasks:
         return
-    pool = Pool(min(options.workers, len(tasks)), settings, store.entries_dir, timeout_s=options.timeout_s)
-    pool.run(tasks, on_start=lambda task: None, on_done=on_done)
+    _engine(options, settings, store, len(tasks)).run(tasks, on_start=lambda task: None, on_done=on_done)
+
+
+def _engine(options: ScreenOptions, settings, store: Store, n_tasks: int) -> Engine:
+    if options.engine == "ray":
+        from .ray_engine import RayEngine  # Ray is imported only when chosen
+
+        return RayEngine(options.ray_address, settings, store.entries_dir,
+                         local_cpus=min(options.workers, n_tasks), timeout_s=options.timeout_s)
+    return Pool(min(options.workers, n_tasks), settings, store.entries_dir, timeout_s=options.timeout_s)
 
 
 def _write_outputs(out_dir: Path, ordered: list[Outcome], scorer: keys.Scorer, options: ScreenOptions,

@@ -45,6 +45,12 @@ def exit_when_orphaned(poll_s: float = 1.0) -> None:
 
 def score_task(task: Task, settings, entries_dir: Path | None) -> dict[str, Any]:
     """Score one entry and return its record; records worth keeping are saved in `entries_dir`."""
+    return save_record(score_record(task, settings), entries_dir)
+
+
+def score_record(task: Task, settings) -> dict[str, Any]:
+    """Score one entry; the record keeps a "keep" flag for `save_record` (a Ray worker returns it to
+    the driver, which saves it: the machine that scored needs no access to the output folder)."""
     from ..errors import MediaError, NotScorable, PerfscoreError
     from ..scoring import score_file
     from .references import cached_track
@@ -82,6 +88,11 @@ def score_task(task: Task, settings, entries_dir: Path | None) -> dict[str, Any]
             _fail(record, "incomplete", f"incomplete recording: {why}")
     record["elapsed_s"] = round(time.perf_counter() - wall, 3)
     record["cpu_s"] = round(time.process_time() - cpu, 3)
+    return record
+
+
+def save_record(record: dict[str, Any], entries_dir: Path | None) -> dict[str, Any]:
+    """Save a record worth keeping (not an internal error: those are retried next run)."""
     if record.pop("keep") and entries_dir is not None:
         try:
             write_record(entries_dir, record)

@@ -38,7 +38,7 @@ def _start(*args, out: Path) -> subprocess.Popen:
 
 def _wait_for_records(proc: subprocess.Popen, out: Path, n: int, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
-    while len(list((out / "entries").glob("*.json"))) < n:
+    while len(list((out / "entries").glob("[!.]*.json"))) < n:  # not the .tmp-* files of a record being written
         assert proc.poll() is None, f"finished before it could be interrupted: {proc.communicate()}"
         assert time.monotonic() < deadline, "no entry finished in time"
         time.sleep(0.05)
