@@ -148,6 +148,7 @@ def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.
         "rss_trend_mb_per_hour": round(slope, 1) if slope is not None else None,
         "pose_fps": {"min": min(fps), "median": float(np.median(fps)), "max": max(fps)} if fps else None,
         "per_minute": per_minute,
+        "rss_series_mb": [[round(t, 1), mb(r)] for t, r in rss[::10]],     # every 10 s, for a second look
     }
 
 
