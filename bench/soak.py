@@ -1,5 +1,7 @@
 """The daemon left running: a recording replayed in a loop at real time, automatic takes of one loop
-each, optionally the broker taken away every N minutes. Every minute: RSS, pose fps, outbox depth.
+each, optionally the broker taken away every N minutes. Every minute: RSS, pose fps, outbox depth
+(rows waiting, read from the outbox's SQLite file every 10 s: `health` does not reach anyone while the
+broker is away).
 
     .venv/bin/python bench/soak.py [--minutes 60] [--outage-every-min 10] [--outage-s 60]
                                    [--media FILE] [--out bench/results/soak.json]
@@ -21,6 +23,7 @@ import json
 import os
 import platform
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -48,6 +51,17 @@ def _rss_bytes(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+def _outbox_rows(path: Path) -> int | None:
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
 
 
 def _growth_pct(values: list[float], n: int = 3) -> float | None:
@@ -81,6 +95,7 @@ def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.
                                 stdout=subprocess.DEVNULL, stderr=log)
     t0 = time.time()
     rss: list[tuple[float, int]] = []
+    depth: list[tuple[float, int]] = []     # rows waiting in the outbox, read from its SQLite file
     outages: list[tuple[float, float]] = []
     next_outage = outage_every_min * 60 if outage_every_min > 0 else float("inf")
     while proc.poll() is None:
@@ -88,6 +103,10 @@ def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.
         value = _rss_bytes(proc.pid)
         if value:
             rss.append((now, value))
+        if len(rss) % 10 == 1:
+            rows = _outbox_rows(tmp / "state-soak" / "outbox.sqlite")
+            if rows is not None:
+                depth.append((now, rows))
         if now >= next_outage and broker.proc is not None and broker.proc.poll() is None:
             broker.stop()
             outages.append((now, now + outage_s))
@@ -111,13 +130,14 @@ def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.
     per_minute = []
     for m in range(int(rss[-1][0] // 60) + 1):
         in_min = [r for t, r in rss if m * 60 <= t < (m + 1) * 60]
-        last = [h for t, h in healths if t < (m + 1) * 60]
+        last = [h for t, h in healths if m * 60 <= t < (m + 1) * 60]   # none while the broker is away
+        waiting = [d for t, d in depth if m * 60 <= t < (m + 1) * 60]
         if not in_min:
             continue
         health = last[-1] if last else {}
         per_minute.append({"minute": m + 1, "rss_mb": mb(in_min[-1]), "rss_peak_mb": mb(max(in_min)),
                            "pose_fps": health.get("pose", {}).get("fps"),
-                           "outbox_depth": health.get("outbox", {}).get("depth"),
+                           "outbox_depth_max": max(waiting) if waiting else None,
                            "broker_up": not any(a <= (m + 1) * 60 - 1 < b for a, b in outages)})
 
     # Take against take: a window runs from one session's arrival to the next (the next take, and its
@@ -146,6 +166,7 @@ def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.
         "take_peaks_mb": [mb(p) for p in peaks], "between_takes_mb": [mb(p) for p in troughs],
         "rss_growth_peak_pct": _growth_pct(peaks), "rss_growth_between_takes_pct": _growth_pct(troughs),
         "rss_trend_mb_per_hour": round(slope, 1) if slope is not None else None,
+        "outbox_depth_max": max((d for _, d in depth), default=None),
         "pose_fps": {"min": min(fps), "median": float(np.median(fps)), "max": max(fps)} if fps else None,
         "per_minute": per_minute,
         "rss_series_mb": [[round(t, 1), mb(r)] for t, r in rss[::10]],     # every 10 s, for a second look
