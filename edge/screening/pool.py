@@ -28,6 +28,9 @@ from .worker import Task, worker_main
 SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                      "VECLIB_MAXIMUM_THREADS")
 RECYCLE_AFTER = 50
+# Tests only: a worker that has saved the record of the recording of this name exits before sending it
+# back, as a worker killed in that window would (tests/screening/test_pool_crash.py; nothing else sets it).
+TEST_EXIT_AFTER_SAVE = "PERFSCORE_TEST_POOL_EXIT_AFTER_SAVE"
 
 
 @dataclass
@@ -109,7 +112,7 @@ class Pool(Engine):
 
     def _spawn(self, slot: _Slot) -> None:
         parent_end, child_end = self.context.Pipe()
-        process = self.context.Process(target=worker_main, args=(child_end, self.settings, self.entries_dir),
+        process = self.context.Process(target=_worker, args=(child_end, self.settings, self.entries_dir),
                                        name="perfscore-screen-worker", daemon=True)
         with _child_environment():
             process.start()
@@ -138,13 +141,18 @@ class Pool(Engine):
                 task, slot.task = slot.task, None
                 reason = f"the scoring process died ({_describe_exit(slot.process.exitcode)}) on this recording"
                 self._forget(slot)
-                # Killed after writing its record but before sending it: the result is finished, keep it.
-                finished = read_record(self.entries_dir, task.key)
-                on_done(task, finished if finished is not None else Crash("crashed", reason))
+                on_done(task, self._finished_or(task, Crash("crashed", reason)))
             elif self.timeout_s and time.monotonic() - slot.started > self.timeout_s:
                 task, slot.task = slot.task, None
                 self._kill(slot)
-                on_done(task, Crash("timeout", f"not scored within {self.timeout_s:g} s (--timeout); stopped"))
+                crash = Crash("timeout", f"not scored within {self.timeout_s:g} s (--timeout); stopped")
+                on_done(task, self._finished_or(task, crash))
+
+    def _finished_or(self, task: Task, crash: Crash) -> dict | Crash:
+        """A worker lost after saving its record but before sending it finished the entry: keep the
+        record (as `_keep_finished` does on the way out); otherwise the entry failed with `crash`."""
+        finished = read_record(self.entries_dir, task.key)
+        return finished if finished is not None else crash
 
     def _wait_s(self, busy: list[_Slot]) -> float | None:
         if not self.timeout_s:
@@ -183,6 +191,32 @@ class Pool(Engine):
             else:
                 slot.task = None
                 self._kill(slot)
+
+
+def _worker(conn, settings, entries_dir) -> None:
+    hook = os.environ.get(TEST_EXIT_AFTER_SAVE)
+    worker_main(_ExitAfterSave(conn, hook) if hook else conn, settings, entries_dir)
+
+
+class _ExitAfterSave:
+    """The test hook's connection: the record of the named recording is saved (worker_main saves before
+    it sends), and the worker exits instead of sending it."""
+
+    def __init__(self, conn, name: str):
+        self.conn, self.name, self.task = conn, name, None
+
+    def recv(self):
+        self.task = self.conn.recv()
+        return self.task
+
+    def send(self, record) -> None:
+        if self.task is not None and os.path.basename(self.task.path) == self.name:
+            log = os.environ.get(TEST_EXIT_AFTER_SAVE + "_LOG")
+            if log:   # the test checks that the hook fired
+                with open(log, "a") as fh:
+                    fh.write(f"{self.task.key}\n")
+            os._exit(70)
+        self.conn.send(record)
 
 
 def _describe_exit(code: int | None) -> str:

@@ -62,7 +62,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_cluster(extra_env: dict[str, str] | None = None) -> Cluster:
+def start_cluster(extra_env: dict[str, str] | None = None, nodes: int = 2) -> Cluster:
+    """A head and `nodes - 1` more nodes (bench/screen/run.py also starts a head alone)."""
     # Short: Ray's unix sockets live under it and a socket path may have at most 107 characters.
     temp = Path(tempfile.mkdtemp(prefix="psray-", dir="/tmp"))
     home = temp / "home"
@@ -75,12 +76,13 @@ def start_cluster(extra_env: dict[str, str] | None = None) -> Cluster:
     node_env = {**env, "HOME": str(home)}
     common = (f"--node-ip-address={HOST}", f"--temp-dir={temp / 'ray'}", *LIMITS)
     try:
-        for args in (("--head", f"--port={port}", "--include-dashboard=false"), (f"--address={address}",)):
+        head = ("--head", f"--port={port}", "--include-dashboard=false")
+        for args in (head, *[(f"--address={address}",)] * (nodes - 1)):
             # Output to a file: Ray's daemons inherit it and would hold a pipe open forever.
             with open(temp / "start.log", "a") as log:
                 subprocess.run([str(RAY), "start", *args, *common], env=node_env, stdin=subprocess.DEVNULL,
                                stdout=log, stderr=subprocess.STDOUT, timeout=120, check=True)
-        _wait_for_nodes(cluster, 2)
+        _wait_for_nodes(cluster, nodes)
     except BaseException:
         log = (temp / "start.log").read_text() if (temp / "start.log").exists() else ""
         cluster.stop()

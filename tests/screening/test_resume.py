@@ -116,9 +116,9 @@ def test_sigterm_stops_like_ctrl_c(music_manifest, tmp_path):
 
 
 def _manifest_with_long_takes(music_manifest: Path, folder: Path) -> Path:
-    """Two long takes and a short one. The biggest file is scored first, so when the first record
-    appears the only worker has just started the second long take (seconds of work) and a kill
-    then lands in the middle of it, not between two entries."""
+    """Two long takes and a short one. The biggest file is scored first, so after the first record
+    appears the only worker goes on with the second long take (seconds of work), in which a kill
+    then lands (once the worker is seen using CPU on it), not between two entries."""
     import soundfile
 
     media = music_manifest.parent
@@ -134,6 +134,18 @@ def _manifest_with_long_takes(music_manifest: Path, folder: Path) -> Path:
     return manifest
 
 
+def _wait_for_cpu(proc: subprocess.Popen, workers: list[psutil.Process], more_s: float, timeout: float = 300) -> None:
+    """Until the workers have used `more_s` more seconds of CPU than now."""
+    def cpu() -> float:
+        return sum(sum(w.cpu_times()[:2]) for w in workers)
+
+    target, deadline = cpu() + more_s, time.monotonic() + timeout
+    while cpu() < target:
+        assert proc.poll() is None, f"finished before it could be interrupted: {proc.communicate()}"
+        assert time.monotonic() < deadline, "the worker did not start the next entry in time"
+        time.sleep(0.05)
+
+
 def test_a_worker_that_dies_fails_only_its_entry(music_manifest, tmp_path):
     manifest = _manifest_with_long_takes(music_manifest, tmp_path)
     out = tmp_path / "out"
@@ -141,6 +153,10 @@ def test_a_worker_that_dies_fails_only_its_entry(music_manifest, tmp_path):
     _wait_for_records(proc, out, 1)
     workers = _workers_of(proc)
     assert workers, "no worker process"
+    # The record appears on disk just before the worker sends it back, and a kill in that window rightly
+    # keeps the entry (test_pool_crash.py). Sending costs milliseconds of CPU; a second of CPU more means
+    # the worker is scoring the long take (about 10 s of CPU), so the kill lands in it.
+    _wait_for_cpu(proc, workers, 1.0)
     for worker in workers:
         worker.kill()  # as the OOM killer would
     _, stderr = proc.communicate(timeout=300)
