@@ -191,6 +191,10 @@ class App:
         self.publisher.commands.register("session/stop", self._cmd_stop, {})
         self.publisher.commands.register("performer", self._cmd_performer, {"performer": PERFORMER})
         self.publisher.commands.register("mode", self._cmd_mode, {"mode": Arg(str, choices=("manual", "auto"))})
+        tasks = Arg(str, choices=("TE", "EP", "SRP", "CIT"))     # the coach's task types (edge/coach/vocabulary.py)
+        self.publisher.commands.register("practised", self._cmd_practised, {"performer": PERFORMER, "task": tasks})
+        self.publisher.commands.register("override", self._cmd_override, {
+            "performer": PERFORMER, "task": tasks, "note": Arg(str, required=False, max_length=500)})
         once_plan = self._once_plan() if self.once else None   # a bad --reference fails before anything runs
         if self.run_cfg.metrics.enabled:           # before anything runs: a busy port fails the start
             from .publish.metrics import start_metrics
@@ -319,6 +323,31 @@ class App:
             previous, self.performer = self.performer, args["performer"]
         log.info("performer %s (was %s)", self.performer, previous)
         return {"performer": self.performer, "previous": previous}
+
+    def _cmd_practised(self, args: dict[str, Any]) -> dict[str, Any]:
+        """What the performer actually practised since their latest assessment (the coach otherwise assumes
+        the recommended task). One short SQLite write on its own connection (edge/coach/service.py)."""
+        from .coach.errors import CoachError
+        from .coach.service import record_practised
+        from .publish import CommandError
+
+        try:
+            done = record_practised(self.settings.coach, self.state_dir, args["performer"], args["task"])
+        except CoachError as exc:
+            raise CommandError(str(exc), "bad_request") from None
+        return {"performer": args["performer"], "task": done.action, "after_assessment": done.after_assessment}
+
+    def _cmd_override(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A teacher's task for the performer's next recommendation (edge/coach/service.py)."""
+        from .coach.errors import CoachError
+        from .coach.service import record_override
+        from .publish import CommandError
+
+        try:
+            record_override(self.settings.coach, self.state_dir, args["performer"], args["task"], args.get("note"))
+        except CoachError as exc:
+            raise CommandError(str(exc), "bad_request") from None
+        return {"performer": args["performer"], "task": args["task"]}
 
     def _cmd_mode(self, args: dict[str, Any]) -> dict[str, Any]:
         """`auto`: takes also start and end by themselves (run.takes); `manual`: only by command. A running

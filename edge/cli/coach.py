@@ -7,6 +7,9 @@
     perfscore coach path P-042 --modules modules.yaml [--json]
     perfscore coach prefer P-042 EP=2,CIT=1               # the performer's liked task types
     perfscore coach show P-042 [--json]
+    perfscore coach practised P-042 EP                   # what the performer actually practised
+    perfscore coach override P-042 CIT --note "recital next week"   # the teacher's next task
+    perfscore coach history P-042 [--json]               # assessments, skills, tasks recommended and practised
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 # scoring package or onnxruntime. The work is edge/coach/service.py's, imported by each command.
 from ..coach.errors import CoachError
 from ..coach.results import load_result, parse_time
-from ..coach.vocabulary import ACTIONS, ASSESSED, DISCIPLINES, SKILLS
+from ..coach.vocabulary import ACTION_NAMES, ACTIONS, ASSESSED, DISCIPLINES, SKILLS
 from . import exitcodes
 
 
@@ -63,6 +66,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     common(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_show)
+
+    p = coach_sub.add_parser("practised", help="record the task the performer actually practised since the "
+                                               "latest assessment (else the recommended one is assumed)")
+    common(p)
+    p.add_argument("task", help=f"task type practised: {', '.join(ACTIONS)}")
+    p.add_argument("--at", help="when, ISO 8601 (default: now, UTC)")
+    p.set_defaults(run=run_practised)
+
+    p = coach_sub.add_parser("override", help="a teacher's task for the next recommendation, instead of the policy's")
+    common(p)
+    p.add_argument("task", nargs="?", help=f"task type the next recommendation gives: {', '.join(ACTIONS)}")
+    p.add_argument("--note", help="why (shown with the recommendation)")
+    p.add_argument("--clear", action="store_true", help="drop an override that is still waiting")
+    p.set_defaults(run=run_override)
+
+    p = coach_sub.add_parser("history", help="assessments, skills, recommendations and what was practised")
+    common(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run_history)
 
 
 def _coach(args: argparse.Namespace):
@@ -134,6 +156,13 @@ def run_recommend(args: argparse.Namespace) -> int:
              f"  {rec.task.instruction}",
              f"Why: {rec.reason}",
              f"Skills (moving average of the last {coach.window}): {_fmt_skills(rec.state['moving_average'])}"]
+    if rec.focus:
+        lines.insert(2, f"  Within it: {rec.focus.text} ({rec.focus.subscore} {rec.focus.value:.0f} in the latest "
+                        "assessment that measured it)")
+    if rec.confidence:
+        c = rec.confidence
+        lines.append(f"Confidence {c.value:.2f} (margin {c.margin:.2f} over {c.runner_up}"
+                     + ("; a close call" if c.close_call else "") + ")")
     if rec.feedback:
         lines.append("Feedback on the latest performance:")
         lines += [f"  {name:<15} {sentence}" for name, sentence in rec.feedback.items()]
@@ -184,7 +213,65 @@ def run_show(args: argparse.Namespace) -> int:
         f"  last measured      {_fmt_skills(state.latest)}",
         f"  moving average     {_fmt_skills(state.moving_average)}   ASM {asm}",
         f"  forecast (next)    {_fmt_skills(state.forecast)}",
+        "  measured ago       " + "  ".join(f"{s} {'—' if state.age[s] is None else state.age[s]}" for s in SKILLS)
+        + " (assessments)" + (f"; stale: {', '.join(state.stale)}" if state.stale else "")
+        + (f"; to measure again: {', '.join(state.expired)}" if state.expired else ""),
         f"  {describe_pace(state.lp)}",
         "  preferences        " + "  ".join(f"{a} {v:.2f}" for a, v in state.preferences.items()),
     ]))
+    return exitcodes.OK
+
+
+def run_practised(args: argparse.Namespace) -> int:
+    at = parse_time(args.at, "--at") if args.at else None
+    with _coach(args) as coach:
+        done = coach.practised(args.performer, args.task, at=at, source="cli")
+    after = f"after assessment #{done.after_assessment}" if done.after_assessment else "before any assessment"
+    print(f"recorded: {args.performer} practised {done.action} ({ACTION_NAMES[done.action]}) {after}")
+    return exitcodes.OK
+
+
+def run_override(args: argparse.Namespace) -> int:
+    if args.clear == (args.task is not None):
+        raise CoachError("override: give a TASK, or --clear to drop the one waiting")
+    with _coach(args) as coach:
+        if args.clear:
+            dropped = coach.clear_override(args.performer)
+            print(f"{args.performer}: " + ("override dropped" if dropped else "no override was waiting"))
+            return exitcodes.OK
+        coach.override(args.performer, args.task, note=args.note)
+    print(f"{args.performer}: the next recommendation will be {args.task} ({ACTION_NAMES[args.task]})"
+          + (f", because: {args.note}" if args.note else ""))
+    return exitcodes.OK
+
+
+def _skill_cell(value) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def run_history(args: argparse.Namespace) -> int:
+    with _coach(args) as coach:
+        doc = coach.history(args.performer).to_dict()
+    if args.json:
+        return _print_json(doc)
+    head = f"{'#':>3}  {'date':<10}  {'piece':<16} {'1st':<3}  " + "  ".join(f"{s:>3}" for s in SKILLS) \
+        + "  recommended  practised"
+    lines = [f"{doc['performer']} ({doc['discipline']}): skills on the coach's scale (— not measured)", head]
+    for row in doc["assessments"]:
+        rec = row["recommended"]
+        rec_text = "—" if rec is None else rec["action"] + ("*" if row["override"] else "")
+        done = ",".join(p["action"] for p in row["practised"]) or "—"
+        lines.append(f"{row['seq']:>3}  {row['ts'][:10]:<10}  {row['piece'][:16]:<16} {'yes' if row['first_attempt'] else '':<3}  "
+                     + "  ".join(f"{_skill_cell(row['skills'][s]):>3}" for s in SKILLS)
+                     + f"  {rec_text:<11}  {done}")
+    state = doc["state"]
+    lines.append("moving average  " + "  ".join(f"{s} {_skill_cell(state['moving_average'][s])}" for s in SKILLS)
+                 + (f"   stale: {', '.join(state['stale'])}" if state["stale"] else "")
+                 + (f"   to measure again: {', '.join(state['expired'])}" if state["expired"] else ""))
+    if any(row["override"] for row in doc["assessments"]):
+        lines.append("* the teacher's choice (override)")
+    if doc["pending_override"]:
+        o = doc["pending_override"]
+        lines.append(f"override waiting for the next recommendation: {o['action']}" + (f" ({o['note']})" if o["note"] else ""))
+    print("\n".join(lines))
     return exitcodes.OK

@@ -1,7 +1,9 @@
 """The box's coach: the performer's student model and the next practice task.
 
-assessment (sub-scores) ──► skills (TP, ME, SR, IS) ──► store (SQLite, per performer)
-    ──► progress (moving average, learning pace, forecast) ──► observation
+assessment (sub-scores) ──► skills (TP, ME, SR, IS; calibrated to the simulator's skill scale)
+    ──► store (SQLite, per performer: assessments, recommendations, practice, overrides)
+    ──► student model (completed assessment matrix, stale skills) ──► progress (moving average,
+    learning pace, forecast) ──► observation
     ──► policy (ONNX Q-network, onnxruntime) ──► recommendation (task + Q-values as reason)
 
 service.py puts these together (assess, recommend and record, path, prefer, show) for the

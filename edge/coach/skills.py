@@ -3,14 +3,21 @@
 A performance result has sub-scores on 0–100 (`rhythm`, `sync` for dance, `technique`,
 `expression`, `interpretation` with a reference, `overall`); one that does not apply is None.
 
-    TP (technical proficiency)   mean of technique, rhythm and, for dance, sync — those present
+    accuracy = mean of technique, rhythm and, for dance, sync — those present
+    SR (sight-reading)           accuracy on the performer's FIRST attempt at the piece: playing
+                                 the right notes at the right time at sight is what reading is
+    TP (technical proficiency)   accuracy on a later (rehearsed) attempt at a piece
     ME (musical expressiveness)  expression
     IS (interpretative skill)    interpretation (only measured against a reference)
-    SR (sight-reading)           overall, and only on the performer's first attempt at the piece:
-                                 a second attempt is rehearsed, not read at sight
 
-A skill with nothing to measure it is None for that assessment: the student model carries the
-last measured value forward and never invents one (see edge/coach/student.py).
+The overall score is not a skill: it mixes every sub-score with the rubric's weights, so reading it
+as sight-reading would count expression and interpretation twice. A first attempt says how well the
+performer reads, not how well they play what they have practised, hence SR there and TP on
+rehearsed attempts. Each value then goes from rubric points to the skill scale the policy was
+trained on (calibration.py).
+
+A skill with nothing to measure it is None for that assessment; the student model imputes it from
+its last measurement for a limited time and says so (see edge/coach/student.py).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
+from .calibration import skill_from_points
 from .errors import CoachError
 from .vocabulary import ASSESSED, DISCIPLINES  # noqa: F401  (re-exported)
 
@@ -59,11 +67,19 @@ def check_scores(scores: Mapping[str, object], discipline: str) -> dict[str, flo
     return clean
 
 
-def skills_from_scores(scores: Mapping[str, float | None], first_attempt: bool) -> dict[str, float | None]:
+def points_from_scores(scores: Mapping[str, float | None], first_attempt: bool) -> dict[str, float | None]:
+    """Each skill's measurement in rubric points (None where this assessment does not measure it)."""
     technical = [scores[name] for name in TECHNICAL if scores.get(name) is not None]
+    accuracy = sum(technical) / len(technical) if technical else None
     return {
-        "TP": sum(technical) / len(technical) if technical else None,
+        "TP": None if first_attempt else accuracy,
         "ME": scores.get("expression"),
-        "SR": scores.get("overall") if first_attempt else None,
+        "SR": accuracy if first_attempt else None,
         "IS": scores.get("interpretation"),
     }
+
+
+def skills_from_scores(scores: Mapping[str, float | None], first_attempt: bool) -> dict[str, float | None]:
+    """Each skill's measurement on the policy's skill scale (calibration.py)."""
+    return {skill: None if value is None else skill_from_points(value)
+            for skill, value in points_from_scores(scores, first_attempt).items()}

@@ -155,12 +155,20 @@ def recommendation(device: str, *, recommendation: Mapping[str, Any], take_id: s
                                         if sub.get("value") is not None}
     feedback = {name: {"value": (subs.get(name) or {}).get("value"), "sentence": sentence}
                 for name, sentence in sentences.items() if name in SUBSCORES and sentence}
+    # focus, confidence and override were added later (optional in the schema: older messages stay valid)
+    focus = rec.get("focus")
+    confidence = rec.get("confidence")
+    override = rec.get("override")
     return envelope("recommendation", device, performer=check_performer(rec["performer"]),
                     discipline=rec["discipline"], take_id=take_id,
                     task={"action": rec["action"], "name": rec["action_name"], "title": task["title"],
                           "instruction": task["instruction"]},
                     reason=rec["reason"], q_values=rec.get("q_values"), student=rec.get("state") or {},
-                    feedback=feedback, model=None if rec.get("model") is None else _model(rec["model"]))
+                    feedback=feedback, model=None if rec.get("model") is None else _model(rec["model"]),
+                    focus=None if focus is None else {k: focus.get(k) for k in ("skill", "subscore", "value", "text")},
+                    confidence=None if confidence is None else {
+                        k: confidence.get(k) for k in ("value", "margin", "runner_up", "close_call", "stale")},
+                    override=None if override is None else {k: override.get(k) for k in ("action", "note", "policy_action")})
 
 
 def command_result(device: str, *, verb: str, request_id: str | None, ok: bool,

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from edge.coach.calibration import skill_from_points as k
 from edge.coach.curriculum import Module, build_path, load_modules, match
 from edge.coach.errors import CoachError
 from edge.coach.observation import OBS_DIM, OBSERVATION_VERSION
@@ -29,9 +30,11 @@ def day(n: int) -> datetime:
 def test_subscores_map_to_skills_and_sight_reading_only_on_a_first_attempt():
     scores = {"rhythm": 70.0, "sync": 80.0, "technique": 60.0, "expression": 55.0, "interpretation": None,
               "overall": 64.0}
-    assert skills_from_scores(scores, first_attempt=True) == {"TP": 70.0, "ME": 55.0, "SR": 64.0, "IS": None}
-    assert skills_from_scores(scores, first_attempt=False)["SR"] is None
-    assert skills_from_scores({"rhythm": None, "technique": None, "expression": 50.0}, True)["TP"] is None
+    # accuracy = mean(rhythm, sync, technique) = 70 rubric points = 44.5 on the skill scale (grade B ↔ the
+    # intermediate cohort's mean); expression 55 points (grade C) = 32.25. The overall (64) is no skill.
+    assert skills_from_scores(scores, first_attempt=True) == {"TP": None, "ME": 32.25, "SR": 44.5, "IS": None}
+    assert skills_from_scores(scores, first_attempt=False) == {"TP": 44.5, "ME": 32.25, "SR": None, "IS": None}
+    assert skills_from_scores({"rhythm": None, "technique": None, "expression": 50.0}, False)["TP"] is None
 
 
 def test_progress_known_answers():
@@ -56,16 +59,19 @@ def test_store_survives_restart_and_carries_skills_forward(tmp_path: Path):
     assert a.first_attempt and not b.first_attempt
     with StudentStore(path) as store:                                # a new process would see the same
         history = store.history("p-042")
-        assert [h.skills for h in history] == [{"TP": 65.0, "ME": 50.0, "SR": 62.0, "IS": 40.0},
-                                               {"TP": 67.0, "ME": None, "SR": None, "IS": None}]
+        # first attempt: accuracy 65 → SR; the rehearsed second attempt: accuracy 67 → TP
+        assert [h.skills for h in history] == [{"TP": None, "ME": k(50), "SR": k(65), "IS": k(40)},
+                                               {"TP": k(67), "ME": None, "SR": None, "IS": None}]
         assert history[1].ts == day(1)
         assert store.preferences("p-042") == {"TE": 0.0, "EP": 0.75, "SRP": 0.0, "CIT": 0.25}
         assert store.recent_tasks("p-042") == ["CIT"]          # the latest answer after assessment 1 counts once
         state = student_state("p-042", history, store.preferences("p-042"), store.recent_tasks("p-042"), 3)
-    assert state.latest == {"TP": 67.0, "ME": 50.0, "SR": 62.0, "IS": 40.0}        # carried, not invented
-    assert state.moving_average["TP"] == 66.0 and state.moving_average["ME"] == 50.0
-    assert state.lp == pytest.approx((67.0 - 65.0) / 4)                            # ASM moved by ¼ of TP's 2
-    assert state.unmeasured == []
+    assert state.latest == {"TP": k(67), "ME": k(50), "SR": k(65), "IS": k(40)}    # carried, not invented
+    assert state.age == {"TP": 0, "ME": 1, "SR": 1, "IS": 1}
+    # every skill known from assessment 2 on: one complete row, so the averages are that row and LP is 0
+    assert state.moving_average == pytest.approx({"TP": k(67), "ME": k(50), "SR": k(65), "IS": k(40)})
+    assert state.lp == 0.0
+    assert state.unmeasured == [] and state.stale == [] and state.expired == []
 
 
 def test_store_rejects_bad_input_with_the_reason(tmp_path: Path):
@@ -102,8 +108,10 @@ def trained_like_policy(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def weakest_is_flat_lp(store: StudentStore) -> None:
-    # four steady assessments: TP ≈ 70, ME ≈ 62, SR 60 (first attempt), IS ≈ 40: IS is weakest, LP ≈ 0
-    for i, (tech, interp) in enumerate([(70, 40), (71, 41), (70, 40), (71, 41)]):
+    # two first attempts (SR 60 points), then two rehearsed ones (TP 71): ME 62, IS 40–41 points. Every
+    # skill is known from the third on, and the two complete rows are equal: IS is weakest
+    # (41 points = 20.8 on the skill scale), LP = 0
+    for i, (tech, interp) in enumerate([(60, 40), (60, 40), (71, 41), (71, 41)]):
         store.add_assessment("p-042", "music", "minuet" if i else "sonatina",
                              {"technique": tech, "rhythm": tech, "expression": 62, "interpretation": interp,
                               "overall": 60}, day(i))
@@ -120,7 +128,7 @@ def test_weakest_is_with_flat_lp_gets_a_recommendation_with_its_reason(tmp_path,
     q = policy.q_values(state.observation())
     assert rec.action == ["TE", "EP", "SRP", "CIT"][int(np.argmax(q))]
     assert rec.q_values == pytest.approx(dict(zip(["TE", "EP", "SRP", "CIT"], q.tolist())))
-    assert "interpretative skill is the weakest" in rec.reason.lower() and "IS 41" in rec.reason
+    assert "interpretative skill is the weakest" in rec.reason.lower() and "IS 21 " in rec.reason
     assert "learning pace is flat" in rec.reason
     assert rec.task.title in {"Scales and arpeggios", "A piece with varying dynamics", "Sight-read a new piece",
                               "A personal interpretation"}
@@ -135,7 +143,8 @@ def test_the_reason_says_when_the_choice_is_close(tmp_path):
     assert close.startswith("sight-reading practice trains sight-reading and has the highest Q-value")
     assert "SRP 8.42, CIT 8.38, TE 8.29, EP 8.25." in close
     assert "A close call: creative interpretation task (CIT) is only 0.04 behind" in close
-    clear = explain({"TE": 1.0, "EP": 2.0, "SRP": 0.5, "CIT": 4.0}, state)
+    # the threshold is an absolute margin (0.1 reward units), not 2 % of Q: 0.12 on Q ≈ 9 is clear
+    clear = explain({"TE": 9.0, "EP": 8.5, "SRP": 8.4, "CIT": 9.12}, state)
     assert "close call" not in clear and clear.startswith("creative interpretation task trains interpretative skill")
 
 
@@ -145,7 +154,14 @@ def test_an_unmeasured_skill_is_assessed_first_not_guessed(tmp_path):
                                                          "expression": 50, "overall": 61}, day(0))
         state = student_state("d-7", store.history("d-7"), store.preferences("d-7"), [], 3)
     rec = recommend(state, policy=None)                       # the policy is not even needed
-    assert rec.action == "CIT" and rec.q_values is None
+    # a first attempt: TP is not measured either (that takes a rehearsed attempt) and comes first
+    assert rec.action == "TE" and rec.q_values is None and rec.confidence is None
+    assert "played before" in rec.reason
+    with StudentStore(tmp_path / "s.sqlite") as store:
+        store.add_assessment("d-7", "dance", "combo-1", {"technique": 62, "rhythm": 70, "sync": 65,
+                                                         "expression": 50, "overall": 61}, day(1))
+        state = student_state("d-7", store.history("d-7"), store.preferences("d-7"), [], 3)
+    rec = recommend(state, policy=None)
     assert rec.task.title == "An improvisation"
     assert "not been measured" in rec.reason and "reference" in rec.reason
 

@@ -52,17 +52,20 @@ def coach(tmp_path: Path):
 
 @needs_policy
 def test_weak_rhythm_gets_the_task_the_policy_ranks_first(coach):
-    # Three new pieces (so sight-reading is measured each time): rhythm 30 and technique 40 make
-    # TP 35, the weakest skill; ME 70, SR 60, IS 65; ASM constant, so LP = 0.
+    # A first attempt (sight-reading), then the same piece twice (technique): rhythm 30 and technique 40
+    # make an accuracy of 35 points = 17.5 on the skill scale (35/40 of the beginner's 20), so TP and SR
+    # are 17.5; expression 70 points → ME 44.5; interpretation 65 → IS 32.25 + 10/15 · 12.25 = 40.4167.
+    # Every skill is known from the second assessment; the two complete rows are equal, so LP = 0.
     for i in range(3):
-        coach.assess("p-042", music_result(30, 40, 70, 65, 60), piece=f"piece-{i}", at=day(i))
+        coach.assess("p-042", music_result(30, 40, 70, 65, 60), piece="piece", at=day(i))
     rec = coach.recommend("p-042", at=day(3))
     # The observation written out by hand from those numbers (edge/coach/observation.py's layout).
-    obs = np.array([0.35, 0.70, 0.60, 0.65, 0.5, 0.25, 0.25, 0.25, 0.25, 0, 0, 0, 0], np.float32)
+    obs = np.array([0.175, 0.445, 0.175, 0.404167, 0.5, 0.25, 0.25, 0.25, 0.25, 0, 0, 0, 0], np.float32)
+    assert coach.show("p-042").observation() == pytest.approx(obs, abs=1e-6)
     q = CoachPolicy(SHIPPED, window=3).q_values(obs)
     assert rec.action == vocabulary.ACTIONS[int(np.argmax(q))]
     assert rec.q_values == pytest.approx(dict(zip(vocabulary.ACTIONS, q.tolist())), abs=1e-5)
-    assert "Technical proficiency is the weakest skill (TP 35 vs ASM 58)" in rec.reason
+    assert "Technical proficiency is the weakest skill (TP 18 vs ASM 30)" in rec.reason
     assert "learning pace is flat (+0.0" in rec.reason
     # the latest assessment's sentences travel with the recommendation; sync did not apply
     assert rec.feedback == {"rhythm": "Onsets wander by 70 ms from the beat.",
@@ -97,8 +100,10 @@ def test_a_score_result_as_analyze_json_prints_it_is_accepted(tmp_path):
             assert assessed.stored.discipline == "music"        # from the result
             assert assessed.stored.scores == {"rhythm": 72.0, "sync": None, "technique": 64.0, "expression": 55.0,
                                               "interpretation": 48.0, "overall": 61.0}
-            # TP = mean(technique, rhythm); SR = overall on a first attempt
-            assert assessed.state.latest == {"TP": 68.0, "ME": 55.0, "SR": 61.0, "IS": 48.0}
+            # a first attempt: SR = accuracy = mean(technique 64, rhythm 72) = 68 points; the overall (61)
+            # is no skill. On the skill scale: 68 → 32.25 + 13/15 · 12.25, 55 → 32.25, 48 → 20 + 8/15 · 12.25
+            assert assessed.state.latest == pytest.approx({"TP": None, "ME": 32.25, "SR": 42.866667,
+                                                           "IS": 26.533333})
             assert assessed.stored.feedback["expression"] == "Notes range over 18 dB of loudness."
             assert coach.store.history("p-7")[0].feedback == assessed.stored.feedback     # kept in the store
 
@@ -134,14 +139,15 @@ def test_an_unmeasured_skill_needs_no_policy(tmp_path):
         coach.assess("d-7", {"rhythm": 70, "sync": 65, "technique": 60, "expression": 50, "overall": 61},
                      piece="combo", discipline="dance", at=day(0))
         rec = coach.recommend("d-7")
-        assert rec.action == "CIT" and rec.q_values is None and rec.model is None
+        # a first attempt measures sight-reading, not technique: TP comes first
+        assert rec.action == "TE" and rec.q_values is None and rec.model is None
         assert coach._policy is None                               # never loaded
 
 
 @needs_policy
 def test_to_dict_carries_what_a_recommendation_message_needs(coach):
     for i in range(3):
-        coach.assess("p-9", music_result(60, 62, 50, 55, 58), piece=f"p{i}", at=day(i))
+        coach.assess("p-9", music_result(60, 62, 50, 55, 58), piece="p0", at=day(i))
     doc = json.loads(json.dumps(coach.recommend("p-9").to_dict()))      # JSON as it is
     assert doc["performer"] == "p-9" and doc["discipline"] == "music"
     assert doc["action"] in vocabulary.ACTIONS and doc["action_name"] == vocabulary.ACTION_NAMES[doc["action"]]
@@ -158,7 +164,7 @@ def test_from_config_keeps_the_store_in_the_state_directory(tmp_path):
         assert (coach.window, coach.theta) == (4, 0.6)
     assert (tmp_path / "state" / STORE_FILE).exists() and not (tmp_path / "elsewhere.sqlite").exists()
     with Coach.from_config(config, state_dir=tmp_path / "state") as coach:             # a restart
-        assert coach.show("p-1").latest["TP"] == 70.0
+        assert coach.show("p-1").latest["SR"] == 44.5            # rhythm 70 points on a first attempt
 
 
 def test_a_schema_1_store_keeps_its_assessments_and_gains_feedback(tmp_path):
@@ -169,10 +175,10 @@ def test_a_schema_1_store_keeps_its_assessments_and_gains_feedback(tmp_path):
     db.executescript("ALTER TABLE assessments DROP COLUMN feedback; PRAGMA user_version=1;")
     db.close()
     with Coach(path) as coach:
-        assert coach.show("p-1").latest["TP"] == 70.0
+        assert coach.show("p-1").latest["SR"] == 44.5
         coach.assess("p-1", music_result(60, 60, 60, 60, 60), piece="y", at=day(1))
         assert [h.feedback is None for h in coach.store.history("p-1")] == [True, False]
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_the_light_vocabulary_is_the_scoring_contract():

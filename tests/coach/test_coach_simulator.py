@@ -85,10 +85,15 @@ def test_same_seed_reproduces_and_another_seed_differs():
 
 
 def test_heldout_students_come_from_seeds_never_used_in_training():
-    train_seeds = {TRAIN_SEED_BASE + s for s in range(1000)}
-    heldout_seeds = {HELDOUT_SEED_BASE + s for s in range(1000)}
-    assert not train_seeds & heldout_seeds
+    from training.coach.students import SEED_RANGE, VALIDATION_SEED_BASE, validation_profiles
+
+    ranges = [range(base, base + SEED_RANGE) for base in (TRAIN_SEED_BASE, VALIDATION_SEED_BASE, HELDOUT_SEED_BASE)]
+    for i, a in enumerate(ranges):          # training, validation and held-out: pairwise disjoint
+        for b in ranges[i + 1:]:
+            assert a.stop <= b.start or b.stop <= a.start
     assert not np.allclose(training_profiles(0).start_skills, heldout_profiles(0).start_skills)
+    assert not np.allclose(validation_profiles(0).start_skills, heldout_profiles(0).start_skills)
+    assert not np.allclose(validation_profiles(0).start_skills, training_profiles(0).start_skills)
 
 
 def test_cohorts_start_where_described():
@@ -193,3 +198,23 @@ def test_a_pass_visits_every_student_once():
         for _ in range(SESSION_TASKS):
             env.step(1)
     assert sorted(seen) == list(range(len(profiles)))
+
+
+def test_episode_rewards_wrapper_only_watches():
+    """RVI as Eq. 37 needs the training episodes' rewards; the recorder must not change what the learner sees."""
+    from training.coach.env import CoachEnv, EpisodeRewards
+
+    plain, watched = CoachEnv(training_profiles(3)), EpisodeRewards(CoachEnv(training_profiles(3)), 20)
+    rewards = []
+    obs_a, _ = plain.reset(seed=3)
+    obs_b, _ = watched.reset(seed=3)
+    for t in range(45):
+        action = t % 4
+        a, ra, _, trunc_a, _ = plain.step(action)
+        b, rb, _, trunc_b, _ = watched.step(action)
+        assert np.array_equal(a, b) and ra == rb and trunc_a == trunc_b
+        rewards.append(ra)
+        if trunc_a:
+            plain.reset()
+            watched.reset()
+    assert watched.episode_rewards == pytest.approx([sum(rewards[:20]), sum(rewards[20:40])])   # 45 steps: 2 whole

@@ -63,3 +63,24 @@ class CoachEnv(gym.Env):
         info["student"] = self.student
         truncated = self.task >= self.session_tasks
         return obs[0], float(reward[0]), False, truncated, info
+
+
+class EpisodeRewards(gym.Wrapper):
+    """Records the reward of every training episode of the method (`steps_per_episode` env steps, one pass
+    over the students) while a learner trains: the series the paper's RVI (Eq. 37) is computed on.
+    It only watches: observations, rewards and random streams pass through unchanged."""
+
+    def __init__(self, env: CoachEnv, steps_per_episode: int):
+        super().__init__(env)
+        self.steps_per_episode = steps_per_episode
+        self.episode_rewards: list[float] = []
+        self._sum, self._steps = 0.0, 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._sum += float(reward)
+        self._steps += 1
+        if self._steps == self.steps_per_episode:
+            self.episode_rewards.append(self._sum)
+            self._sum, self._steps = 0.0, 0
+        return obs, reward, terminated, truncated, info

@@ -25,7 +25,7 @@ from edge.coach.observation import ACTIONS, OBS_DIM, OBSERVATION_VERSION
 
 from . import metrics
 from .baselines import QLearningArgs, RandomPolicy, rule_expert, train_q_learning, weakest_skill
-from .env import SESSION_TASKS, CoachEnv
+from .env import SESSION_TASKS, CoachEnv, EpisodeRewards
 from .evaluate import run_sessions
 from .simulator import Dynamics
 from .students import COHORTS, N_PROFILES, heldout_profiles, training_profiles
@@ -45,6 +45,7 @@ COST_ORDER = ("sb3_dqn", "dqn_soft", "dqn", "ppo", "q_learning", "random", "rule
 WINDOW = 3
 FINAL_PASSES = 5
 CURVE_NOISE_BASE = 5_000_000
+TRAIN_NOISE_BASE = 9_000_000        # fixed policies' training-student passes (RVI, Eq. 37)
 FINAL_NOISE_BASE = 7_000_000
 RANDOM_POLICY_BASE = 3_000_000
 
@@ -80,8 +81,8 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
 
     start, cpu_start = time.perf_counter(), time.process_time()
     train_p, held_p = training_profiles(seed), heldout_profiles(seed)
-    env = CoachEnv(train_p, window=WINDOW)
-    steps_per_episode = env.steps_per_pass
+    steps_per_episode = CoachEnv(train_p, window=WINDOW).steps_per_pass
+    env = EpisodeRewards(CoachEnv(train_p, window=WINDOW), steps_per_episode)   # only records (Eq. 37)
     total_steps = episodes * steps_per_episode
     curve: list[float] = []
 
@@ -121,6 +122,9 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
     elif method in ("random",) + tuple(HEURISTICS):
         for episode in range(episodes):   # nothing to learn: the same evaluation, episode after episode
             evaluate_curve(fixed_policy(method, seed, episode))
+            # its "training" episode: the same policy over the training students (Eq. 37's series)
+            env.episode_rewards.append(run_sessions(fixed_policy(method, seed, episode), train_p,
+                                                    noise_seed(TRAIN_NOISE_BASE, seed, episode), WINDOW).total_reward)
         policy = fixed_policy(method, seed, episodes)
     else:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(KNOWN_METHODS)}")
@@ -137,6 +141,8 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
         "cumulative_reward": float(np.mean([log.total_reward for log in logs])),
         "convergence_episodes": metrics.convergence_episode(curve),
         "rvi": metrics.rvi(curve[len(curve) // 2:]),
+        "rvi_training": metrics.rvi(env.episode_rewards) if len(env.episode_rewards) >= 2 else None,
+        "training_episode_rewards": env.episode_rewards,
         "esi": metrics.esi(engagement),
         "reward_penalty_ratio": metrics.reward_penalty_ratio(rewards, penalties),
         "session_reward_by_cohort": {c: float(rewards[cohort == i].sum(axis=1).mean()) for i, c in enumerate(COHORTS)},
@@ -147,6 +153,7 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
 
 
 METRIC_KEYS = ("cumulative_reward", "convergence_episodes", "rvi", "esi", "reward_penalty_ratio")
+OPTIONAL_METRIC_KEYS = ("rvi_training",)      # absent from runs made before it was recorded
 
 
 def aggregate(jobs: list[dict], methods: tuple[str, ...], seeds: int, episodes: int) -> dict:
@@ -155,6 +162,9 @@ def aggregate(jobs: list[dict], methods: tuple[str, ...], seeds: int, episodes: 
                      "steps_per_episode": N_PROFILES * SESSION_TASKS, "methods": list(methods)}
     for m, runs in by_method.items():
         entry = {k: metrics.mean_ci95([r[k] for r in runs]) for k in METRIC_KEYS}
+        for k in OPTIONAL_METRIC_KEYS:
+            if runs and all(r.get(k) is not None for r in runs):
+                entry[k] = metrics.mean_ci95([r[k] for r in runs])
         entry["label"] = LABELS[m]
         entry["session_reward_by_cohort"] = {
             c: metrics.mean_ci95([r["session_reward_by_cohort"][c] for r in runs]) for c in COHORTS}
@@ -196,6 +206,7 @@ def conditions() -> dict:
     from .dqn import Args
     return {
         "students": {"training": "training_profiles(seed) = draw_profiles(1000 + seed)",
+                     "validation": "validation_profiles(seed) = draw_profiles(500000 + seed), for choices only",
                      "held_out": "heldout_profiles(seed) = draw_profiles(900000 + seed)",
                      "profiles": N_PROFILES, "cohorts": list(COHORTS)},
         "session_tasks": SESSION_TASKS, "window": WINDOW, "final_passes": FINAL_PASSES,

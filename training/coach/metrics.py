@@ -6,6 +6,9 @@
   reaches 90 % of its final value (mean of the last 10 episodes).
 - RVI (Reward Volatility Index) = σ / μ of the held-out episode rewards over the second half of
   training: how much the policy's result swings from one episode to the next once ε has decayed.
+- RVI, Eq. 37 (the paper's definition) = σ / μ of the rewards of the training episodes themselves
+  (all of them, exploration included), `rvi_training`: it mixes learning progress and ε-greedy noise
+  with volatility, which is why the held-out variant is kept beside it.
 - ESI (Engagement Stability Index): for each held-out session, mean engagement minus its standard
   deviation over the 10 tasks, averaged over sessions. In [−0.5, 1]; 1 = fully engaged all along;
   it falls when engagement is low or when it swings.

@@ -16,12 +16,16 @@ def _p(value) -> str:
 
 
 def table(results: dict) -> str:
-    rows = ["| Method | Cumulative reward | Convergence (episodes) | RVI | ESI | Reward/penalty |",
-            "|---|---|---|---|---|---|"]
+    # RVI as the paper's Eq. 37 (σ/μ of the training episodes' rewards), when the run recorded it
+    eq37 = all("rvi_training" in results[m] for m in results["methods"])
+    rows = ["| Method | Cumulative reward | Convergence (episodes) | RVI (held-out, 2nd half) | "
+            + ("RVI (Eq. 37, training) | " if eq37 else "") + "ESI | Reward/penalty |",
+            "|---|---|---|---|---|---|" + ("---|" if eq37 else "")]
     for m in results["methods"]:
         r = results[m]
         rows.append(f"| {r['label']} | {_fmt(r['cumulative_reward'])} | {_fmt(r['convergence_episodes'])} "
-                    f"| {_fmt(r['rvi'], 3)} | {_fmt(r['esi'], 3)} | {_fmt(r['reward_penalty_ratio'], 2)} |")
+                    f"| {_fmt(r['rvi'], 3)} | " + (f"{_fmt(r['rvi_training'], 3)} | " if eq37 else "")
+                    + f"{_fmt(r['esi'], 3)} | {_fmt(r['reward_penalty_ratio'], 2)} |")
     return "\n".join(rows)
 
 

@@ -10,8 +10,10 @@ Cohorts (the issue's description; numbers are this project's assumptions, see do
 - advanced: high technique and sight-reading, expression and interpretation lag behind
   ("needs expressive and interpretive refinement"), slip 0.05, learning rate 5
 
-Training profiles and held-out profiles come from disjoint seed ranges (TRAIN_SEED_BASE,
-HELDOUT_SEED_BASE), so the evaluation never sees a student the agent trained on.
+Training, validation and held-out profiles come from disjoint seed ranges (TRAIN_SEED_BASE,
+VALIDATION_SEED_BASE, HELDOUT_SEED_BASE; run seeds below SEED_RANGE), so the evaluation never sees a
+student the agent trained on, and anything chosen on validation students (a threshold, a
+hyper-parameter, the shipped seed) is chosen without looking at the held-out ones.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ PREFERENCE_CONCENTRATION = 2.0          # Dirichlet; 2 gives mild, varied likes 
 N_PROFILES = 50
 COHORT_SIZES = (17, 17, 16)
 TRAIN_SEED_BASE = 1_000
+VALIDATION_SEED_BASE = 500_000
 HELDOUT_SEED_BASE = 900_000
+SEED_RANGE = 100_000      # run seeds 0 … SEED_RANGE − 1 keep the three ranges apart
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,10 @@ def draw_profiles(seed: int, n: int = N_PROFILES, cohort_sizes: tuple[int, ...] 
 
 def training_profiles(run_seed: int) -> Profiles:
     return draw_profiles(TRAIN_SEED_BASE + run_seed)
+
+
+def validation_profiles(run_seed: int) -> Profiles:
+    return draw_profiles(VALIDATION_SEED_BASE + run_seed)
 
 
 def heldout_profiles(run_seed: int) -> Profiles:
