@@ -113,3 +113,39 @@ def onnx_session(path: str | Path):
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for unreadable graphs
         raise ModelError(f"{path}: ONNX Runtime cannot load it ({exc.__class__.__name__}: {exc})") from None
+
+
+def inventory(models_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Every artefact of a models folder's manifest (default models/), checked: file, kind, backend,
+    precision, bytes and status — "ok", "mismatch" (sha256 differs: detail says how), "missing" —
+    plus model files in the folder the manifest does not list ("unlisted": the box refuses them)."""
+    folder = Path(models_dir) if models_dir is not None else MODELS_DIR
+    manifest_path = folder / "manifest.json"
+    artifacts = load_manifest(manifest_path).get("artifacts", {})
+    rows = []
+    for name, entry in artifacts.items():
+        path = folder / name
+        row = {"file": name, "kind": entry.get("kind"), "backend": backend_of(name),
+               "precision": entry.get("precision"), "bytes": None, "status": "missing", "detail": None}
+        if path.is_file():
+            row["bytes"] = path.stat().st_size
+            actual = sha256_of(path)
+            if actual == entry.get("sha256"):
+                row["status"] = "ok"
+            else:
+                row["status"] = "mismatch"
+                row["detail"] = (f"sha256 {actual[:12]}… does not match the manifest's "
+                                 f"{str(entry.get('sha256'))[:12]}…")
+        rows.append(row)
+    for path in sorted(folder.iterdir()):
+        if path.suffix in (".onnx", ".tflite", ".task") and path.name not in artifacts:
+            rows.append({"file": path.name, "kind": None, "backend": backend_of(path.name), "precision": None,
+                         "bytes": path.stat().st_size, "status": "unlisted",
+                         "detail": f"not in {manifest_path}: the box refuses it"})
+    return rows
+
+
+def backend_of(name: str | Path) -> str:
+    """The runtime of a model file by its suffix (.tflite: LiteRT, .onnx: ONNX Runtime, .task: MediaPipe)."""
+    suffix = Path(name).suffix.lower()
+    return {".tflite": "tflite", ".onnx": "onnxruntime", ".task": "mediapipe-tasks"}.get(suffix, suffix.lstrip("."))

@@ -5,6 +5,13 @@ The Q-network is exported with a dynamic batch (input `observation` float32[N, 1
 observations covering [0, 1] and the corners; more than PARITY_TOLERANCE apart refuses the
 export. The manifest entry carries the observation layout version and window, which the box
 checks before it runs the policy.
+
+Then int8 (unless --no-int8): `coach_policy.int8.onnx`, static QDQ int8 calibrated on observations of
+simulated students from the training profiles, dynamic int8 if static breaks its bound; and with
+--tflite `coach_policy.tflite` (fp32) and `coach_policy.int8.tflite` (ai-edge-quantizer, as for the
+scorers). Each is checked on 10,000 observations of held-out simulated students (profiles no training run
+drew; the students follow torch's greedy choices): an artefact whose greedy action differs from torch's on
+more than 1 % of them is not shipped (export/parity.py).
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,
                         help=f"DQN checkpoint from `perfscore train coach` (default: {DEFAULT_CHECKPOINT.relative_to(PROJECT_ROOT)})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="ONNX file to write (default: models/coach_policy.onnx)")
+    parser.add_argument("--tflite", action="store_true", help="also TFLite fp32 and int8 (scripts/litert_venv)")
+    parser.add_argument("--no-int8", action="store_true", help="the fp32 ONNX file only")
     parser.add_argument("--results", type=Path, default=None,
                         help="results.json of the run, to copy the policy's held-out metrics into the manifest "
                              "(default: results.json next to the checkpoints folder, if present)")
@@ -65,6 +74,9 @@ def export_onnx(net, obs_dim: int, out: Path) -> None:
     torch.onnx.export(net, (torch.zeros(1, obs_dim),), str(out), input_names=["observation"],
                       output_names=["q_values"], opset_version=OPSET, dynamo=True, external_data=False,
                       dynamic_shapes={"x": {0: torch.export.Dim("N")}}, verbose=False)
+    from .quantize import strip
+
+    strip(out)          # the exporter's per-node metadata: a third of a small model's bytes
 
 
 def parity(net, onnx_path: Path, obs_dim: int) -> float:
@@ -134,10 +146,156 @@ def export_policy(checkpoint: Path, out: Path = DEFAULT_OUT, results: Path | Non
     )
 
 
+def observations(net, profiles_of, n: int = 10_000, first_seed: int = 0):
+    """`n` observations of simulated students (profiles from `profiles_of(seed)`, seeds from `first_seed`)
+    taught by the network's greedy choices, sessions of SESSION_TASKS tasks."""
+    import numpy as np
+    import torch
+
+    from training.coach.env import SESSION_TASKS
+    from training.coach.simulator import Classroom
+
+    out, seed = [], first_seed
+    while sum(len(o) for o in out) < n:
+        room = Classroom(profiles_of(seed), np.random.default_rng(10_000 + seed))
+        obs = room.reset()
+        for _ in range(SESSION_TASKS):
+            out.append(obs.astype(np.float32))
+            with torch.no_grad():
+                action = net(torch.from_numpy(obs.astype(np.float32))).argmax(dim=1).numpy()
+            obs, _, _ = room.step(action)
+        seed += 1
+    return np.concatenate(out)[:n]
+
+
+def export_int8(net, data: dict, fp32: Path, tflite: bool, manifest_path: Path = MANIFEST, progress=print) -> list[dict]:
+    """int8 ONNX (and fp32 + int8 TFLite) of the policy, each within the action-agreement bound or not shipped."""
+    import shutil
+    import tempfile
+
+    import numpy as np
+    import torch
+
+    from training.coach.students import heldout_profiles, training_profiles
+
+    from . import tflite as tfl
+    from .manifest import drop_artifact, record_artifact, remove_artifact
+    from .parity import onnx_run, policy_parity, policy_within, size_within, tflite_run
+    from .quantize import dedupe_initializers, quantize_dynamic_int8, quantize_static_qdq, sensitive_nodes
+
+    calibration = observations(net, training_profiles, 4096)
+    heldout = observations(net, heldout_profiles, 10_000)
+    with torch.no_grad():
+        truth = net(torch.from_numpy(heldout)).numpy()
+    entry = json.loads(manifest_path.read_text())["artifacts"][fp32.name]
+    base = {k: entry[k] for k in ("inputs", "outputs", "licence", "provenance", "observation")}
+    parity_on = "10,000 observations of held-out simulated students (students.heldout_profiles), greedy torch policy"
+    top2 = np.sort(truth, axis=1)[:, -2:]
+    # How close the best two tasks' Q-values are: int8 error above these gaps flips the greedy choice.
+    gaps = {f"p{q}": round(float(np.percentile(top2[:, 1] - top2[:, 0], q)), 5) for q in (1, 5, 10, 50)}
+    gaps["q_range"] = [round(float(truth.min()), 3), round(float(truth.max()), 3)]
+    calib_on = f"{len(calibration)} observations of training-profile students"
+    done = []
+
+    def ship_or_drop(candidate: Path | None, name: str, kind: str, precision: str, method: str, attempts: list,
+                     bytes_fp32: int, **extra) -> None:
+        target = fp32.with_name(name)
+        if candidate is not None:
+            shutil.copyfile(candidate, target)
+            done.append(dict(record_artifact(
+                target, kind=kind, manifest_path=manifest_path, precision=precision,
+                description=f"Coach DQN Q-network, {method}", parity=attempts[-1]["parity"], parity_on=parity_on,
+                quantisation={"method": method, "calibration": calib_on, "attempts": attempts,
+                              "bytes_fp32": bytes_fp32}, **base, **extra), file=name))
+        else:
+            target.unlink(missing_ok=True)
+            reason = "no int8 variant within the action-agreement bound: " + "; ".join(
+                f"{a['method']}: {a.get('verdict') or a.get('failed')}" for a in attempts)
+            drop_artifact(name, reason, manifest_path, attempts=attempts, best_two_q_gap=gaps)
+            done.append({"file": name, "dropped": reason})
+
+    with tempfile.TemporaryDirectory(prefix="perfscore-policy-") as scratch:
+        attempts, shipped = [], None
+        head = sensitive_nodes(fp32, set(), {truth.shape[1]})      # the Q-value layer
+        for method, precision, make in (
+                ("static QDQ int8", "int8", lambda p: quantize_static_qdq(fp32, p, "observation", calibration)),
+                ("static QDQ int8, Q-value layer fp32", "int8",
+                 lambda p: quantize_static_qdq(fp32, p, "observation", calibration, exclude=head)),
+                ("dynamic int8", "int8-dynamic", lambda p: quantize_dynamic_int8(fp32, p))):
+            candidate = Path(scratch) / f"{precision}.onnx"
+            make(candidate)
+            dedupe_initializers(candidate)
+            parity = policy_parity(onnx_run(candidate, heldout)[0], truth)
+            broke = policy_within(parity) or size_within(candidate.stat().st_size, fp32.stat().st_size)
+            attempts.append({"method": method, "bytes": candidate.stat().st_size, "parity": parity,
+                             "verdict": broke or "within bounds"})
+            if broke is None:
+                shipped = (candidate, precision, method)
+                break
+        ship_or_drop(shipped[0] if shipped else None, "coach_policy.int8.onnx", "onnx-policy",
+                     shipped[1] if shipped else "", shipped[2] if shipped else "", attempts, fp32.stat().st_size)
+        if not tflite:
+            return done
+        float_tflite = fp32.with_name("coach_policy.tflite")
+        error = tfl.convert(net, torch.zeros(1, data["obs_dim"]), float_tflite)
+        if error:
+            drop_artifact(float_tflite.name, f"litert-torch conversion failed: {error}", manifest_path)
+            return done + [{"file": float_tflite.name, "dropped": error}]
+        got, _ = tflite_run(float_tflite, heldout, [truth])
+        parity = policy_parity(got[0], truth)
+        done.append(dict(record_artifact(
+            float_tflite, kind="tflite-policy", manifest_path=manifest_path, precision="fp32",
+            description="Coach DQN Q-network, TFLite fp32 (litert-torch), batch of one observation",
+            parity=parity, parity_on=parity_on, **(base | {"inputs": {"observation": dict(
+                base["inputs"]["observation"], shape=[1, data["obs_dim"]])}})), file=float_tflite.name))
+        attempts, shipped = [], None
+        for recipe, precision in tfl.RECIPES:
+            candidate = Path(scratch) / f"{recipe}.tflite"
+            error = tfl.quantize(float_tflite, calibration, candidate, recipe)
+            if error:
+                attempts.append({"method": f"ai-edge-quantizer {recipe}", "failed": error})
+                continue
+            got, _ = tflite_run(candidate, heldout, [truth])
+            parity = policy_parity(got[0], truth)
+            broke = policy_within(parity) or size_within(candidate.stat().st_size, float_tflite.stat().st_size)
+            attempts.append({"method": f"ai-edge-quantizer {recipe}", "bytes": candidate.stat().st_size,
+                             "parity": parity, "verdict": broke or "within bounds"})
+            if broke is None:
+                shipped = (candidate, precision, f"ai-edge-quantizer {recipe}")
+                break
+        fp16 = fp32.with_name("coach_policy.fp16.tflite")
+        if shipped is None:      # int8 cannot hold: fp16 weights
+            candidate = Path(scratch) / "float16.tflite"
+            error = tfl.quantize(float_tflite, calibration[:8], candidate, "float16")
+            if error:
+                attempts.append({"method": "ai-edge-quantizer float16 (fp16 TFLite)", "failed": error})
+            else:
+                got, _ = tflite_run(candidate, heldout, [truth])
+                parity = policy_parity(got[0], truth)
+                broke = policy_within(parity) or size_within(candidate.stat().st_size, float_tflite.stat().st_size)
+                attempts.append({"method": "ai-edge-quantizer float16 (fp16 TFLite)", "bytes": candidate.stat().st_size,
+                                 "parity": parity, "verdict": broke or "within bounds"})
+                if broke is None:
+                    ship_or_drop(candidate, fp16.name, "tflite-policy", "fp16", "ai-edge-quantizer float16",
+                                 attempts, float_tflite.stat().st_size)
+        else:
+            remove_artifact(fp16, manifest_path)
+        ship_or_drop(shipped[0] if shipped else None, "coach_policy.int8.tflite", "tflite-policy",
+                     shipped[1] if shipped else "", shipped[2] if shipped else "", attempts,
+                     float_tflite.stat().st_size)
+    return done
+
+
 def run(args: argparse.Namespace) -> int:
     from training.cli import require_extra
 
     require_extra("export", "torch", "onnx")
     entry = export_policy(args.checkpoint, args.out, args.results)
     print(f"wrote {args.out} (sha256 {entry['sha256'][:12]}…, parity max |Δ| {entry['metrics']['parity_max_abs_diff']:.1e})")
+    if not args.no_int8:
+        net, data = load_q_network(Path(args.checkpoint))
+        for e in export_int8(net, data, Path(args.out), args.tflite):
+            print(f"{e['file']}: " + (f"{e['bytes']} bytes, {e['precision']}, action agreement "
+                                      f"{100 * e['parity']['action_agreement']:.2f} %" if "bytes" in e
+                                      else f"not shipped ({e['dropped']})"))
     return 0

@@ -42,5 +42,40 @@ def record_artifact(path: str | Path, *, kind: str, description: str, inputs: An
     }
     artifacts[path.name] = entry
     manifest["artifacts"] = dict(sorted(artifacts.items()))
+    manifest.get("not_shipped", {}).pop(path.name, None)
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     return entry
+
+
+def drop_artifact(name: str, reason: str, manifest_path: Path = MANIFEST, **details: Any) -> dict[str, Any]:
+    """Take `name` out of the artefacts the box may load (if it was there) and record why under
+    `not_shipped` (an artefact over its parity bound, a conversion that failed)."""
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    manifest.setdefault("schema", "perfscore.models-manifest/1")
+    manifest.setdefault("artifacts", {}).pop(name, None)
+    entry = {"reason": reason, **details,
+             "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    not_shipped = manifest.setdefault("not_shipped", {})
+    not_shipped[name] = entry
+    manifest["not_shipped"] = dict(sorted(not_shipped.items()))
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return entry
+
+
+def clear_not_shipped(name: str, manifest_path: Path = MANIFEST) -> None:
+    """`name` ships now: forget an earlier reason it did not."""
+    if not manifest_path.exists():
+        return
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("not_shipped", {}).pop(name, None) is not None:
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def remove_artifact(path: Path, manifest_path: Path = MANIFEST) -> None:
+    """Delete a file an earlier export shipped and this one replaces (e.g. an fp16 TFLite once int8 holds)."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("artifacts", {}).pop(path.name, None) is not None:
+            manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")

@@ -1,30 +1,28 @@
-"""`perfscore export scorers`: scorer checkpoints → ONNX (fp32, and int8 where it helps), parity-checked,
-recorded in models/manifest.json for the box's ONNX plugin (edge/scoring/learned/onnx.py).
+"""`perfscore export scorers`: scorer checkpoints → ONNX and TFLite, fp32 and int8, each checked against
+torch on held-out windows and recorded in models/manifest.json for the box's plugins
+(edge/scoring/learned/onnx.py, tflite.py); the box picks one per device profile (chain.py).
 
-Each checkpoint `models/checkpoints/<key>.pt` becomes `models/scorer_<key>.onnx`: input `window`
-float32[N, 60, 72] (dynamic batch), outputs `scores` float32[N, 5] (0–100, SUBSCORES order),
-`grade_logits` float32[N, 5] (A–E) and, for Transformers and hybrid fusion, `attention`
-float32[N, 60]. ONNX Runtime's answers are compared with torch's on the corpus-like windows of
-`parity_windows` (dance and music, plus random ones), on a 0–1 scale (sub-scores / 100, grade
-probabilities, attention); more than PARITY_TOLERANCE apart refuses the export.
-
-Quantisation: onnxruntime's dynamic int8 (`quantize_dynamic`) of MatMul/Gemm/LSTM weights is
-written as `models/scorer_<key>.int8.onnx` only when it makes the file at least 25 % smaller and
-its sub-scores stay within INT8_TOLERANCE points of torch's on real windows (the corpus's test
-split; random windows far outside the training range exaggerate int8 error tenfold). GRU
-graphs stay fp32 (ONNX has no quantised GRU; see shared FACTS), so no int8 GRU file is written.
-Convolutions are not quantised dynamically by onnxruntime either, so CNNs keep fp32 weights for
-their convolutions.
-
-TFLite (`--tflite`): converted with litert-torch in its own venv (FACTS: it needs its own
-torch/tensorflow-free stack), when that venv exists; see docs/scorers.md.
+Each checkpoint `models/checkpoints/<key>.pt` becomes:
+- `scorer_<key>.onnx` (fp32): input `window` float32[N, 60, 72] (dynamic batch), outputs `scores`
+  float32[N, 5] (0–100, SUBSCORES order), `grade_logits` float32[N, 5] (A–E) and, for Transformers and
+  hybrid fusion, `attention` float32[N, 60]; ONNX Runtime against torch within PARITY_TOLERANCE on the
+  0–1 scale, on corpus-like and random windows (`parity_windows`), or the export is refused. An existing
+  file that passes that check is kept (re-exporting is slow); a stale one is replaced.
+- `scorer_<key>.int8.onnx`: the first of INT8 ladder's tries that stays within the parity bounds
+  (export/parity.py) on the held-out test windows: static QDQ int8 calibrated on training-corpus windows
+  (export/calibration.py) — for GRU/LSTM on the recurrent layer written out (export/unrolled.py), since
+  ONNX's GRU op stays fp32 —, the same with the input layer and heads in fp32, then dynamic int8.
+- with `--tflite` (litert-torch venv, scripts/litert_venv): `scorer_<key>.tflite` (fp32, batch of one
+  window) and `scorer_<key>.int8.tflite` (ai-edge-quantizer: static int8, int16 activations, dynamic int8,
+  the first within bounds).
+An int8 artefact over its bounds is not shipped: it leaves `artifacts` and `not_shipped` says why, with
+every try's figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -35,9 +33,8 @@ from edge.models import MANIFEST
 from .manifest import OPSET, shown
 
 PARITY_TOLERANCE = 1e-4
-INT8_TOLERANCE = 3.0          # score points; the int8 file is dropped if it strays further
 DEFAULT_CHECKPOINTS = PROJECT_ROOT / "models" / "checkpoints"
-LITERT_VENV = PROJECT_ROOT / ".cache" / "litert-venv"
+UNROLLED_CACHE = PROJECT_ROOT / ".cache" / "export"     # written-out RNN graphs, by checkpoint sha256
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,11 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="a checkpoint file or a folder of them (default models/checkpoints)")
     parser.add_argument("--models", default=None, help="comma-separated keys to export (default: every checkpoint)")
     parser.add_argument("--out", type=Path, default=MODELS_DIR, help="folder for the model files (default models/)")
-    parser.add_argument("--corpus", type=Path, default=PROJECT_ROOT / ".cache" / "corpus" / "full",
-                        help="corpus whose test-split windows judge int8 accuracy (default .cache/corpus/full; "
-                             "without it no int8 file is made)")
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="corpus to calibrate on (training folds) and check parity on (test split); default "
+                             ".cache/corpus/full if made, else a small one rendered once into .cache/corpus/export")
     parser.add_argument("--tflite", action="store_true",
-                        help=f"also convert to TFLite with litert-torch from {LITERT_VENV.relative_to(PROJECT_ROOT)}")
+                        help="also convert to TFLite (fp32 and int8) with litert-torch from .cache/litert-venv "
+                             "(scripts/litert_venv)")
+    parser.add_argument("--no-int8", action="store_true", help="fp32 files only")
     parser.set_defaults(run=run)
 
 
@@ -78,24 +77,6 @@ def parity_windows(n_random: int = 64, seed: int = 0) -> np.ndarray:
         block[:, :, COLUMN["beat_phase_cos"]] = np.cos(2 * np.pi * 2 * t)[None]
     rand = rng.normal(0, 1, (n_random, WINDOW_FRAMES, N_FEATURES)).astype(np.float32)
     return np.concatenate([dance, music, rand]).astype(np.float32)
-
-
-def corpus_windows(corpus: Path | None, n: int = 256, seed: int = 0) -> np.ndarray | None:
-    """Real windows (the corpus's held-out test split) to judge int8 accuracy on; None without a corpus."""
-    import numpy as np
-    if corpus is None or not Path(corpus).exists():
-        return None
-    from edge.scoring.learned.windows import model_frames, stack_windows, window_starts
-    from training.data.corpus_store import load_corpus
-
-    data = load_corpus(corpus).select(lambda e: e["split"] == "test")
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in rng.choice(len(data), size=min(n // 4, len(data)), replace=False):
-        e = data.entries[int(i)]
-        frames = model_frames(data.pose[i], data.audio[i], e["discipline"])
-        out.append(stack_windows(frames, window_starts(len(frames)))[:4])
-    return np.concatenate(out)[:n]
 
 
 def export_onnx(wrapper, out: Path, with_attention: bool) -> None:
@@ -133,11 +114,6 @@ def max_diff(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     return float(max(np.max(np.abs(x - y)) for x, y in zip(_unit(a), _unit(b))))
 
 
-def quantize(fp32: Path, out: Path) -> Path:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
-    return out
 
 
 def _record(path: Path, **kwargs) -> dict:
@@ -155,28 +131,208 @@ def scorer_spec(model, data: dict) -> dict:
             "architecture": model.arch, "fusion": model.fusion}
 
 
-def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, tflite: bool = False,
-               real: np.ndarray | None = None) -> list[dict]:
-    import numpy as np
+def _torch_outputs(wrapper, windows: np.ndarray) -> list[np.ndarray]:
     import torch
 
+    with torch.no_grad():
+        return [t.numpy() for t in wrapper(torch.from_numpy(windows))]
+
+
+def _fp32_onnx(wrapper, out: Path, windows: np.ndarray, expected: list[np.ndarray], progress) -> float:
+    """Export (or keep an existing file that still matches torch) and return the parity max |Δ|."""
+    from .quantize import strip
+
+    if out.exists():
+        try:
+            diff = max_diff(onnx_outputs(out, windows), expected)
+            if diff <= PARITY_TOLERANCE:
+                strip(out)          # files from before stripping: same graph, fewer bytes
+                return diff
+        except Exception:   # an unreadable old file is simply replaced
+            pass
+    progress(f"  exporting {out.name}")
+    export_onnx(wrapper, out, wrapper.with_attention)
+    strip(out)
+    diff = max_diff(onnx_outputs(out, windows), expected)
+    if not diff <= PARITY_TOLERANCE:
+        out.unlink(missing_ok=True)
+        raise ModelError(f"{out}: ONNX output differs from torch by {diff:.2e} (> {PARITY_TOLERANCE:.0e}); not exported")
+    return diff
+
+
+def _unrolled_onnx(model, checkpoint: Path, windows: np.ndarray, expected: list[np.ndarray], progress) -> Path | None:
+    """fp32 ONNX of the model with its GRU/LSTM written out (cached by checkpoint sha256); None for
+    models without a recurrent layer."""
+    from edge.models import sha256_of
+    from training.scorers.models import ExportWrapper
+
+    from .quantize import strip
+    from .unrolled import unrolled_copy
+
+    copy, replaced = unrolled_copy(model)
+    if not replaced:
+        return None
+    out = UNROLLED_CACHE / f"{checkpoint.stem}.{sha256_of(checkpoint)[:16]}.unrolled.onnx"
+    if not out.exists():
+        progress(f"  exporting the written-out recurrent graph of {checkpoint.stem}")
+        tmp = out.with_suffix(".tmp.onnx")
+        export_onnx(ExportWrapper(copy).eval(), tmp, ExportWrapper(copy).with_attention)
+        strip(tmp)
+        diff = max_diff(onnx_outputs(tmp, windows), expected)
+        if not diff <= PARITY_TOLERANCE:
+            tmp.unlink(missing_ok=True)
+            raise ModelError(f"{checkpoint}: the written-out recurrent layer differs from torch by {diff:.2e}")
+        tmp.replace(out)
+    return out
+
+
+def _sensitive(path: Path) -> list[str]:
+    from training.scorers.models import AUDIO_IN, N_OUT, PATCH, POSE_IN
+
+    from .quantize import sensitive_nodes
+
+    firsts = {c * k for c in (POSE_IN, AUDIO_IN, POSE_IN + AUDIO_IN) for k in (1, PATCH)}
+    return sensitive_nodes(path, firsts, {N_OUT})
+
+
+def int8_onnx(model, checkpoint: Path, fp32: Path, out: Path, calibration: np.ndarray, heldout: np.ndarray,
+              truth: list[np.ndarray], windows: np.ndarray, expected: list[np.ndarray], progress) -> dict:
+    """Try the INT8 ladder; returns {"ship": method or None, "precision", "parity", "attempts": [...]}."""
+    import shutil
+    import tempfile
+
+    from .parity import onnx_run, scorer_parity, scorer_within, size_within
+    from .quantize import dedupe_initializers, op_types, quantize_dynamic_int8, quantize_static_qdq
+
+    unrolled = _unrolled_onnx(model, checkpoint, windows, expected, progress) if model.arch in ("gru", "lstm") else None
+    static_graph = unrolled or fp32
+    ladder = [("static QDQ int8" + (" (recurrent layer written out)" if unrolled else ""), "int8", static_graph, False),
+              ("static QDQ int8, input layer and heads fp32" + (" (recurrent layer written out)" if unrolled else ""),
+               "int8", static_graph, True),
+              ("dynamic int8", "int8-dynamic", fp32, False),
+              ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, True)]
+    attempts = []
+    with tempfile.TemporaryDirectory(prefix="perfscore-int8-") as scratch:
+        for k, (method, precision, graph, careful) in enumerate(ladder):
+            candidate = Path(scratch) / f"try{k}.onnx"
+            try:
+                exclude = _sensitive(graph) if careful else []
+                if precision == "int8":
+                    quantize_static_qdq(graph, candidate, "window", calibration, exclude=exclude)
+                else:
+                    quantize_dynamic_int8(graph, candidate, exclude=exclude)
+                dedupe_initializers(candidate)
+                parity = scorer_parity(onnx_run(candidate, heldout), truth)
+            except Exception as exc:   # a quantiser or runtime failure is one more reason, not the end
+                attempts.append({"method": method, "failed": f"{exc.__class__.__name__}: {str(exc)[:300]}"})
+                continue
+            size = candidate.stat().st_size
+            broke = scorer_within(parity)
+            broke = broke or size_within(size, fp32.stat().st_size)
+            fp32_ops = sorted(t for t in ("GRU", "LSTM") if t in op_types(candidate))
+            attempts.append({"method": method, "bytes": size, "parity": parity, "verdict": broke or "within bounds",
+                             **({"ops_left_fp32": fp32_ops} if fp32_ops else {})})
+            if broke is None:
+                shutil.copyfile(candidate, out)
+                return {"ship": method, "precision": precision, "parity": parity, "attempts": attempts}
+    return {"ship": None, "attempts": attempts}
+
+
+def tflite_files(wrapper, key: str, out_dir: Path, calibration: np.ndarray, heldout: np.ndarray,
+                 truth: list[np.ndarray], progress) -> tuple[dict, dict]:
+    """(fp32 result, int8 result): {"path", "parity", "names"} or {"failed"}; int8 adds the ladder's attempts."""
+    import shutil
+    import tempfile
+
+    import torch
+
+    from . import tflite
+    from .parity import scorer_parity, scorer_within, size_within, tflite_run
+
+    fp32 = out_dir / f"scorer_{key}.tflite"
+    fresh = None
+    if fp32.exists():
+        try:
+            got, names = tflite_run(fp32, heldout[:64], [t[:64] for t in truth])
+            fresh = max_diff(got, [t[:64] for t in truth]) > 10 * PARITY_TOLERANCE
+        except Exception:
+            fresh = True
+    if fresh is None or fresh:
+        progress(f"  converting {fp32.name} (litert-torch)")
+        error = tflite.convert(wrapper, torch.zeros(1, 60, 72), fp32)
+        if error:
+            return {"failed": f"litert-torch conversion failed: {error}"}, {"failed": "no fp32 TFLite to quantise"}
+    got, names = tflite_run(fp32, heldout, truth)
+    diff = max_diff(got, truth)
+    if not diff <= 10 * PARITY_TOLERANCE:
+        fp32.unlink(missing_ok=True)
+        return {"failed": f"TFLite differs from torch by {diff:.2e}"}, {"failed": "no fp32 TFLite to quantise"}
+    first = {"path": fp32, "parity": dict(scorer_parity(got, truth), parity_max_abs_diff=diff), "names": names}
+    attempts = []
+    with tempfile.TemporaryDirectory(prefix="perfscore-tflite-int8-") as scratch:
+        for recipe, precision in tflite.RECIPES:
+            candidate = Path(scratch) / f"{recipe}.tflite"
+            error = tflite.quantize(fp32, calibration, candidate, recipe)
+            if error:
+                attempts.append({"method": f"ai-edge-quantizer {recipe}", "failed": error})
+                continue
+            try:
+                got, names8 = tflite_run(candidate, heldout, truth)
+            except Exception as exc:
+                attempts.append({"method": f"ai-edge-quantizer {recipe}", "failed": f"ai-edge-litert: {exc}"[:300]})
+                continue
+            parity = scorer_parity(got, truth)
+            broke = scorer_within(parity)
+            broke = broke or size_within(candidate.stat().st_size, fp32.stat().st_size)
+            attempts.append({"method": f"ai-edge-quantizer {recipe}", "bytes": candidate.stat().st_size,
+                             "parity": parity, "verdict": broke or "within bounds"})
+            if broke is None:
+                target = out_dir / f"scorer_{key}.int8.tflite"
+                shutil.copyfile(candidate, target)
+                return first, {"path": target, "parity": parity, "names": names8, "precision": precision,
+                               "ship": f"ai-edge-quantizer {recipe}", "attempts": attempts}
+        # int8 cannot hold: fp16 weights
+        candidate = Path(scratch) / "float16.tflite"
+        error = tflite.quantize(fp32, calibration[:8], candidate, "float16")
+        if error:
+            attempts.append({"method": "ai-edge-quantizer float16 (fp16 TFLite)", "failed": error})
+        else:
+            got, names16 = tflite_run(candidate, heldout, truth)
+            parity = scorer_parity(got, truth)
+            broke = scorer_within(parity) or size_within(candidate.stat().st_size, fp32.stat().st_size)
+            attempts.append({"method": "ai-edge-quantizer float16 (fp16 TFLite)", "bytes": candidate.stat().st_size,
+                             "parity": parity, "verdict": broke or "within bounds"})
+            if broke is None:
+                target = out_dir / f"scorer_{key}.fp16.tflite"
+                shutil.copyfile(candidate, target)
+                return first, {"attempts": attempts, "fp16": {"path": target, "parity": parity, "names": names16}}
+    return first, {"attempts": attempts}
+
+
+def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, tflite: bool = False,
+               calibration: np.ndarray | None = None, heldout: np.ndarray | None = None,
+               progress=lambda _msg: None) -> list[dict]:
+    """Every artefact of one checkpoint; returns the manifest entries written, and {"file", "dropped"}
+    for those not shipped. Without `calibration`/`heldout` windows only fp32 files are made."""
+    import torch
+
+    from edge.models import sha256_of
     from training.scorers.checkpoint import load_checkpoint
     from training.scorers.models import ExportWrapper, n_parameters
 
+    from .manifest import drop_artifact, remove_artifact
+    from .parity import scorer_parity
+
     torch.set_num_threads(1)
+    checkpoint = Path(checkpoint)
     model, data = load_checkpoint(checkpoint)
     wrapper = ExportWrapper(model).eval()
     key = data["key"]
     windows = parity_windows()
-    with torch.no_grad():
-        expected = [t.numpy() for t in wrapper(torch.from_numpy(windows))]
+    expected = _torch_outputs(wrapper, windows)
     fp32 = out_dir / f"scorer_{key}.onnx"
-    export_onnx(wrapper, fp32, wrapper.with_attention)
-    got = onnx_outputs(fp32, windows)
-    diff = max_diff(got, expected)
-    if not diff <= PARITY_TOLERANCE:
-        fp32.unlink(missing_ok=True)
-        raise ModelError(f"{fp32}: ONNX output differs from torch by {diff:.2e} (> {PARITY_TOLERANCE:.0e}); not exported")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    diff = _fp32_onnx(wrapper, fp32, windows, expected, progress)
     spec = scorer_spec(model, data)
     outputs = {"scores": {"dtype": "float32", "shape": ["N", 5], "names": data["subscores"], "unit": "points 0-100"},
                "grade_logits": {"dtype": "float32", "shape": ["N", 5], "names": data["grades"]}}
@@ -189,111 +345,105 @@ def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, 
         outputs=outputs, licence="Apache-2.0",
         provenance={"trained_by": "perfscore train scorers fit (training/scorers)",
                     "exported_by": "perfscore export scorers (export/scorers.py)",
-                    "checkpoint": shown(checkpoint), "opset": OPSET, "parameters": n_parameters(model),
-                    "trained": data.get("trained", {})},
+                    "checkpoint": shown(checkpoint), "checkpoint_sha256": sha256_of(checkpoint), "opset": OPSET,
+                    "parameters": n_parameters(model), "trained": data.get("trained", {})},
     )
-    entries = [_record(fp32, description=f"Learned scorer '{key}' ({model.arch}, {model.fusion} fusion): "
-                                                 "2-s window of pose + audio features -> sub-scores and grade logits",
-                               metrics={"parity_max_abs_diff": diff, "parity_tolerance": PARITY_TOLERANCE,
-                                        **data.get("metrics", {})},
-                               manifest_path=manifest_path, precision="fp32", scorer=spec, **common)]
-    if model.arch == "gru":
-        entries.append({"file": f"scorer_{key}.int8.onnx", "dropped": "not attempted: ONNX has no quantised GRU"})
-    elif real is None:
-        entries.append({"file": f"scorer_{key}.int8.onnx", "dropped": "not attempted: no corpus windows to check it on"})
-    else:
-        int8 = quantize(fp32, out_dir / f"scorer_{key}.int8.onnx")
-        with torch.no_grad():
-            truth = wrapper(torch.from_numpy(real))[0].numpy()
-        errors = np.abs(onnx_outputs(int8, real)[0] - truth)        # score points, real windows
-        diff8 = float(errors.max())
-        ratio = int8.stat().st_size / fp32.stat().st_size
-        if diff8 <= INT8_TOLERANCE and ratio <= 0.75:
+    truth = _torch_outputs(wrapper, heldout) if heldout is not None else None
+    held = {}
+    if truth is not None:
+        from .parity import onnx_run
+        held = {"parity": scorer_parity(onnx_run(fp32, heldout), truth),
+                "parity_on": f"{len(heldout)} windows of the corpus's held-out test split"}
+    description = f"Learned scorer '{key}' ({model.arch}, {model.fusion} fusion): 2-s window of pose + audio " \
+                  "features -> sub-scores and grade logits"
+    entries = [_record(fp32, description=description,
+                       metrics={"parity_max_abs_diff": diff, "parity_tolerance": PARITY_TOLERANCE,
+                                **data.get("metrics", {})},
+                       manifest_path=manifest_path, precision="fp32", scorer=spec, **held, **common)]
+    if truth is not None and calibration is not None:
+        name = f"scorer_{key}.int8.onnx"
+        result = int8_onnx(model, checkpoint, fp32, out_dir / name, calibration, heldout, truth, windows, expected,
+                           progress)
+        if result["ship"]:
             entries.append(_record(
-                int8, description=f"Learned scorer '{key}', dynamic int8 weights (onnxruntime quantize_dynamic)",
-                metrics={"int8_max_abs_diff_scores": diff8, "int8_mean_abs_diff_scores": float(errors.mean()),
-                         "int8_checked_on": f"{len(real)} windows of the corpus's test split",
-                         "int8_tolerance": INT8_TOLERANCE,
-                         "bytes_fp32": fp32.stat().st_size, **data.get("metrics", {})},
-                manifest_path=manifest_path, precision="int8-dynamic", scorer=spec, **common))
+                out_dir / name, description=f"{description}; {result['ship']}", manifest_path=manifest_path,
+                precision=result["precision"], scorer=spec, parity=result["parity"], parity_on=held["parity_on"],
+                quantisation={"method": result["ship"], "calibration": f"{len(calibration)} windows of the "
+                              "corpus's training folds", "attempts": result["attempts"],
+                              "bytes_fp32": fp32.stat().st_size},
+                metrics=data.get("metrics", {}), **common))
         else:
-            int8.unlink(missing_ok=True)
-            entries.append({"file": int8.name, "dropped": f"int8 differs by up to {diff8:.2f} points (mean "
-                                                          f"{errors.mean():.2f}; limit {INT8_TOLERANCE} max) on real "
-                                                          f"windows, size {ratio:.2f} of fp32 (limit 0.75)"})
-    if tflite:
-        entries += export_tflite(wrapper, out_dir, spec, common, manifest_path, windows, expected)
+            (out_dir / name).unlink(missing_ok=True)
+            reason = "no int8 variant within the parity bounds: " + "; ".join(
+                f"{a['method']}: {a.get('verdict') or a.get('failed')}" for a in result["attempts"])
+            drop_artifact(name, reason, manifest_path, attempts=result["attempts"])
+            entries.append({"file": name, "dropped": reason})
+    if tflite and truth is not None and calibration is not None:
+        first, int8 = tflite_files(wrapper, key, out_dir, calibration, heldout, truth, progress)
+        tf_common = common | {"kind": "tflite-scorer"}
+        tf_common["inputs"] = {"window": dict(common["inputs"]["window"], shape=[1, 60, 72])}
+        if "failed" in first:
+            drop_artifact(f"scorer_{key}.tflite", first["failed"], manifest_path)
+            entries.append({"file": f"scorer_{key}.tflite", "dropped": first["failed"]})
+        else:
+            entries.append(_record(first["path"], description=f"{description}; TFLite fp32 (litert-torch)",
+                                   manifest_path=manifest_path, precision="fp32", parity=first["parity"],
+                                   parity_on=held["parity_on"], scorer=dict(spec, tflite_outputs=first["names"]),
+                                   metrics={"parity_max_abs_diff": first["parity"]["parity_max_abs_diff"]},
+                                   **tf_common))
+        name = f"scorer_{key}.int8.tflite"
+        fp16 = out_dir / f"scorer_{key}.fp16.tflite"
+        if int8.get("fp16"):
+            entries.append(_record(fp16, description=f"{description}; TFLite fp16 weights (int8 could not hold parity)",
+                                   manifest_path=manifest_path, precision="fp16", parity=int8["fp16"]["parity"],
+                                   parity_on=held["parity_on"],
+                                   scorer=dict(spec, tflite_outputs=int8["fp16"]["names"]),
+                                   quantisation={"method": "ai-edge-quantizer float16", "attempts": int8["attempts"],
+                                                 "bytes_fp32": first["path"].stat().st_size}, **tf_common))
+        else:
+            remove_artifact(fp16, manifest_path)
+        if int8.get("path"):
+            entries.append(_record(int8["path"], description=f"{description}; TFLite {int8['ship']}",
+                                   manifest_path=manifest_path, precision=int8["precision"], parity=int8["parity"],
+                                   parity_on=held["parity_on"], scorer=dict(spec, tflite_outputs=int8["names"]),
+                                   quantisation={"method": int8["ship"], "calibration": f"{len(calibration)} "
+                                                 "windows of the corpus's training folds",
+                                                 "attempts": int8["attempts"],
+                                                 "bytes_fp32": first["path"].stat().st_size},
+                                   **tf_common))
+        else:
+            (out_dir / name).unlink(missing_ok=True)
+            reason = int8.get("failed") or "no int8 variant within the parity bounds: " + "; ".join(
+                f"{a['method']}: {a.get('verdict') or a.get('failed')}" for a in int8.get("attempts", []))
+            drop_artifact(name, reason, manifest_path, attempts=int8.get("attempts", []))
+            entries.append({"file": name, "dropped": reason})
     return entries
 
 
-def export_tflite(wrapper, out_dir: Path, spec: dict, common: dict, manifest_path: Path,
-                  windows: np.ndarray, expected: list[np.ndarray]) -> list[dict]:
-    """torch.export here (batch of one window) → .pt2 → litert-torch in its venv (a subprocess)
-    → .tflite, checked with ai-edge-litert here against torch."""
-    import numpy as np
-    import tempfile
-
-    import torch
-
-    python = LITERT_VENV / "bin" / "python"
-    if not python.exists():
-        raise PerfscoreError(f"--tflite needs litert-torch in {LITERT_VENV} (see docs/scorers.md for the two commands)")
-    out = out_dir / f"scorer_{spec['key']}.tflite"
-    with tempfile.TemporaryDirectory(prefix="perfscore-tflite-") as scratch:
-        program = Path(scratch) / "scorer.pt2"
-        torch.export.save(torch.export.export(wrapper, (torch.zeros(1, 60, 72),)), str(program))
-        result = subprocess.run([str(python), str(Path(__file__).with_name("scorers_tflite.py")), str(program), str(out)],
-                                capture_output=True, text=True, cwd=PROJECT_ROOT)
-    if result.returncode != 0 or not out.exists():
-        return [{"file": out.name, "dropped": "litert-torch conversion failed: " + result.stderr.strip()[-400:]}]
-    from ai_edge_litert.interpreter import Interpreter
-
-    try:
-        interp = Interpreter(model_path=str(out), num_threads=1)
-        interp.allocate_tensors()
-    except (ValueError, RuntimeError) as exc:
-        out.unlink(missing_ok=True)
-        return [{"file": out.name, "dropped": f"ai-edge-litert cannot run it: {str(exc).splitlines()[0]}"}]
-    inp = interp.get_input_details()[0]
-    outs = interp.get_output_details()
-    got = [[] for _ in outs]
-    for w in windows:
-        interp.set_tensor(inp["index"], w[None])
-        interp.invoke()
-        for k, o in enumerate(outs):
-            got[k].append(interp.get_tensor(o["index"])[0])
-    got = [np.array(g) for g in got]
-    # match outputs to torch's by shape and values (the converter may reorder them)
-    order: list[int] = []
-    for e in expected:
-        best = min((k for k in range(len(got)) if got[k].shape == e.shape and k not in order),
-                   key=lambda k: float(np.max(np.abs(got[k] - e))))
-        order.append(best)
-    diff = max_diff([got[k] for k in order], expected)
-    if not diff <= PARITY_TOLERANCE * 10:
-        out.unlink(missing_ok=True)
-        return [{"file": out.name, "dropped": f"TFLite differs from torch by {diff:.2e}"}]
-    tf_spec = dict(spec, tflite_outputs=[outs[k]["name"] for k in order])
-    return [_record(out, description=f"Learned scorer '{spec['key']}', TFLite fp32 (litert-torch)",
-                    metrics={"parity_max_abs_diff": diff}, manifest_path=manifest_path, precision="fp32",
-                    scorer=tf_spec, **(common | {"kind": "tflite-scorer"}))]
-
-
 def export_all(checkpoints: Path, keys: list[str] | None, out_dir: Path, tflite: bool = False,
-               manifest_path: Path = MANIFEST, progress=print, corpus: Path | None = None) -> list[dict]:
+               manifest_path: Path = MANIFEST, progress=print, corpus: Path | None = None,
+               int8: bool = True) -> list[dict]:
     files = [checkpoints] if checkpoints.is_file() else sorted(checkpoints.glob("*.pt"))
     if keys:
         files = [f for f in files if f.stem in keys]
     if not files:
         raise PerfscoreError(f"{checkpoints}: no scorer checkpoints (.pt) to export")
+    calibration = heldout = None
+    if int8 or tflite:
+        from .calibration import calibration_windows, ensure_corpus, heldout_windows
+
+        source = ensure_corpus(corpus, progress=progress)
+        calibration, heldout = calibration_windows(source), heldout_windows(source)
+        progress(f"{len(calibration)} calibration windows (training folds), {len(heldout)} held-out test windows "
+                 f"from {source}")
     done = []
-    real = corpus_windows(corpus)
     for f in files:
         start = time.perf_counter()
-        entries = export_one(f, out_dir, manifest_path, tflite, real)
+        entries = export_one(f, out_dir, manifest_path, tflite, calibration if int8 or tflite else None, heldout,
+                             progress=progress)
         done += entries
         progress(f"{f.name}: " + ", ".join(f"{e['file']} " + (f"{e['bytes'] / 1024:.0f} KB" if "bytes" in e
-                                                                else f"dropped ({e['dropped']})") for e in entries)
+                                                                else "not shipped") for e in entries)
                  + f" ({time.perf_counter() - start:.0f} s)")
     return done
 
@@ -303,7 +453,8 @@ def run(args: argparse.Namespace) -> int:
 
     require_extra("export", "torch", "onnx", "onnxscript")
     keys = [k.strip() for k in args.models.split(",")] if args.models else None
-    entries = export_all(args.checkpoints, keys, args.out, args.tflite, corpus=args.corpus)
-    print(json.dumps([{k: e.get(k) for k in ("kind", "bytes", "precision", "file", "dropped") if e.get(k) is not None}
+    entries = export_all(args.checkpoints, keys, args.out, args.tflite, corpus=args.corpus, int8=not args.no_int8,
+                         progress=lambda m: print(m, flush=True))
+    print(json.dumps([{k: e.get(k) for k in ("file", "bytes", "precision", "dropped") if e.get(k) is not None}
                       for e in entries], indent=1))
     return 0

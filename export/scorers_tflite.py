@@ -1,24 +1,87 @@
-"""Convert one exported scorer program (.pt2, batch of one window) to TFLite with litert-torch.
+"""TFLite conversion and quantisation, run with the Python of the litert-torch venv (scripts/litert_venv).
 
-Run by `perfscore export scorers --tflite` with the Python of the litert-torch venv (FACTS: litert-torch
-lives in its own venv); it imports nothing from this repository, only torch and litert_torch:
+Run by `perfscore export scorers|coach` (export/tflite.py) as a subprocess: litert-torch 0.10.0 and its
+ai-edge-quantizer live in their own venv (FACTS); this file imports nothing from the repository.
 
-    .cache/litert-venv/bin/python export/scorers_tflite.py PROGRAM.pt2 OUT.tflite
+    PY export/scorers_tflite.py convert PROGRAM.pt2 OUT.tflite 1,60,72
+    PY export/scorers_tflite.py quantize FLOAT.tflite CALIBRATION.npy OUT.tflite RECIPE
+
+`convert`: a torch.export program (fixed batch of one) → fp32 .tflite.
+`quantize`: ai-edge-quantizer with a recipe: weighted_wi8_ai8 / weighted_wi8_ai16 (static, only the ops
+with weights: fully connected, convolutions, batch matmul), or one of its own — static_wi8_ai8 (full integer: int8 weights and
+activations, ranges from the calibration inputs, one per row of the .npy), static_wi8_ai16 (int16
+activations, where int8 cannot hold), dynamic_wi8_afp32 (int8 weights, activations quantised at run time).
 """
 
 import sys
 
-import torch
 
-
-def main(program: str, out: str) -> int:
+def convert(program: str, out: str, shape: str) -> int:
     import litert_torch
+    import torch
 
     module = torch.export.load(program).module()
-    edge = litert_torch.convert(module, (torch.zeros(1, 60, 72),))
-    edge.export(out)
+    dims = tuple(int(d) for d in shape.split(","))
+    litert_torch.convert(module, (torch.zeros(*dims),)).export(out)
+    return 0
+
+
+WEIGHTED = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "BATCH_MATMUL")
+
+
+def weighted_static(bits: int):
+    """Static int8 weights and `bits` activations for the ops that carry weights only: the feature
+    arithmetic before them (standardisation, pitch lifted to sin/cos, speeds) stays float, as in the
+    ONNX export (export/quantize.py); quantising all of it moved sub-scores by ~12 points."""
+    from ai_edge_quantizer import qtyping, recipe_manager
+
+    manager = recipe_manager.RecipeManager()
+    for op in WEIGHTED:
+        manager.add_static_config(regex=".*", operation_name=qtyping.TFLOperationName[op],
+                                  activation_num_bits=bits, weight_num_bits=8)
+    return manager.get_quantization_recipe()
+
+
+def float16():
+    """fp16 weights of the weighted ops (computed in float): where int8 cannot hold parity."""
+    from ai_edge_quantizer import algorithm_manager, qtyping, recipe_manager
+
+    manager = recipe_manager.RecipeManager()
+    for op in ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D"):     # what float casting supports
+        manager.add_weight_only_config(regex=".*", operation_name=qtyping.TFLOperationName[op], num_bits=16,
+                                       algorithm_key=algorithm_manager.AlgorithmName.FLOAT_CASTING)
+    return manager.get_quantization_recipe()
+
+
+def quantize(float_model: str, calibration: str, out: str, recipe_name: str) -> int:
+    import numpy as np
+    from ai_edge_quantizer import quantizer, recipe
+
+    qt = quantizer.Quantizer(float_model)
+    custom = {"weighted_wi8_ai8": lambda: weighted_static(8), "weighted_wi8_ai16": lambda: weighted_static(16),
+              "float16": float16}
+    qt.load_quantization_recipe(custom[recipe_name]() if recipe_name in custom else getattr(recipe, recipe_name)())
+    data = np.load(calibration).astype(np.float32)
+    result = None
+    if qt.need_calibration:   # a property
+        from ai_edge_litert.interpreter import Interpreter
+
+        signature = Interpreter(model_path=float_model).get_signature_list()
+        key = next(iter(signature))
+        name = signature[key]["inputs"][0]
+        # The quantiser's default calibration keeps a moving average of each tensor's min/max (weight 0.95
+        # on the past), which ends near a typical input's range: inputs beyond it saturated (the policy's
+        # Q-values were cut at 9.9 of 17.8). The true min/max of the calibration set is used instead.
+        from ai_edge_quantizer import calibrator
+        from ai_edge_quantizer.utils import qsv_utils
+
+        calib = calibrator.Calibrator(qt._float_model_buffer, num_threads=1, qsv_update_func=qsv_utils.min_max_update)
+        calib.calibrate({key: [{name: row[None]} for row in data]}, qt._recipe_manager)
+        result = calib.get_model_qsvs()
+    qt.quantize(result).export_model(out, overwrite=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    command, *rest = sys.argv[1:]
+    sys.exit({"convert": convert, "quantize": quantize}[command](*rest))

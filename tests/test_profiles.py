@@ -18,7 +18,7 @@ PROFILES = sorted((PROJECT_ROOT / "firmware_configs").glob("*.yaml"))
 SAMPLE = PROJECT_ROOT / "samples" / "dance_on_beat.mp4"      # 30 fps video with sound
 CORES = {"rpi4": 4, "rpi5": 4, "jetson-orin-nano": 6, "x86-dev": 2}   # the smallest board of each kind
 # What each board's learned scorer runs on: its backend must be installed, its precision is the manifest's.
-SCORER = {"rpi4": ("onnxruntime", "int8-dynamic"), "rpi5": ("tflite", "fp32"),
+SCORER = {"rpi4": ("tflite", "int8-dynamic"), "rpi5": ("tflite", "int8-dynamic"),
           "jetson-orin-nano": ("onnxruntime", "fp32"), "x86-dev": ("onnxruntime", "fp32")}
 BACKEND_MODULE = {"onnxruntime": "onnxruntime", "tflite": "ai_edge_litert"}
 RECOVER_S = 5.0     # issue 11's target: results flow again ≤ 5 s after a fault clears

@@ -17,9 +17,9 @@ from importlib.metadata import entry_points
 
 from .. import __version__
 from ..errors import ConfigError, PerfscoreError
-from . import analyze, coach, display, doctor, exitcodes, run, screen
+from . import analyze, coach, display, doctor, exitcodes, models, run, screen
 
-BUILTIN = [analyze, coach, screen, run, display, doctor]
+BUILTIN = [analyze, coach, screen, run, display, doctor, models]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -102,19 +102,73 @@ def test_onnx_export_matches_torch_and_the_box_plugin_scores_the_same(tiny_corpu
         load_scorer(renamed)
 
 
-def test_int8_quantisation_is_kept_only_where_it_helps(checkpoints, tiny_corpus_dir, tmp_path):
-    from export.scorers import INT8_TOLERANCE, corpus_windows, export_one
+@pytest.fixture(scope="module")
+def windows(tiny_corpus_dir):
+    from export.calibration import calibration_windows, heldout_windows
 
-    real = corpus_windows(tiny_corpus_dir)
-    assert real is not None and real.shape[1:] == (60, 72)
-    entries = export_one(checkpoints["lstm"], tmp_path, manifest_path=tmp_path / "manifest.json", real=real)
-    files = {e["file"]: e for e in entries}
-    int8 = files["scorer_lstm.int8.onnx"]
-    if "dropped" in int8:
-        assert not (tmp_path / "scorer_lstm.int8.onnx").exists() and "points" in int8["dropped"]
+    return calibration_windows(tiny_corpus_dir, 128), heldout_windows(tiny_corpus_dir, 128)
+
+
+def test_int8_ships_only_within_its_parity_bounds_and_says_why_not(checkpoints, windows, tmp_path, monkeypatch):
+    from export import parity
+    from export.scorers import export_one
+
+    calibration, heldout = windows
+    assert calibration.shape[1:] == heldout.shape[1:] == (60, 72) and len(heldout) > 10
+    manifest = tmp_path / "manifest.json"
+    entries = {e["file"]: e for e in export_one(checkpoints["transformer_hybrid"], tmp_path, manifest,
+                                                 calibration=calibration, heldout=heldout)}
+    name = "scorer_transformer_hybrid.int8.onnx"
+    listed = json.loads(manifest.read_text())
+    if "dropped" in entries[name]:
+        assert not (tmp_path / name).exists() and name not in listed["artifacts"]
+        assert listed["not_shipped"][name]["attempts"]
     else:
-        assert int8["precision"] == "int8-dynamic" and int8["metrics"]["int8_max_abs_diff_scores"] <= INT8_TOLERANCE
-        assert int8["bytes"] <= 0.75 * files["scorer_lstm.onnx"]["bytes"]
+        e = listed["artifacts"][name]
+        assert e["precision"] in ("int8", "int8-dynamic") and e["bytes"] < entries["scorer_transformer_hybrid.onnx"]["bytes"]
+        assert e["parity"]["mean_drift_points"] <= parity.MAX_MEAN_DRIFT
+        assert e["parity"]["grade_agreement"] >= parity.MIN_GRADE_AGREEMENT
+        tries = e["quantisation"]["attempts"]
+        assert tries[-1]["verdict"] == "within bounds" and all(t.get("verdict") != "within bounds" for t in tries[:-1])
+        # the box runs it, and it scores like fp32 within the bound
+        monkeypatch.setattr(WindowScorer, "manifest_path", manifest)
+        scores, logits, _ = load_scorer(tmp_path / name).run(heldout)
+        assert scores.shape == (len(heldout), 5)
+
+    # Bounds no artefact can meet: the int8 file leaves the manifest, with each try's figures and the reason.
+    monkeypatch.setattr(parity, "MAX_MEAN_DRIFT", -1.0)
+    entries = {e["file"]: e for e in export_one(checkpoints["transformer_hybrid"], tmp_path, manifest,
+                                                 calibration=calibration, heldout=heldout)}
+    listed = json.loads(manifest.read_text())
+    assert "dropped" in entries[name] and not (tmp_path / name).exists()
+    assert name not in listed["artifacts"] and "scorer_transformer_hybrid.onnx" in listed["artifacts"]
+    reason = listed["not_shipped"][name]["reason"]
+    assert "static QDQ int8" in reason and "dynamic int8" in reason and "mean drift" in reason
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_the_written_out_recurrent_layer_computes_what_torch_does(kind):
+    from export.unrolled import unrolled_copy
+
+    torch.manual_seed(1)
+    model = WindowModel(kind, "hybrid", width=16).eval()
+    copy, replaced = unrolled_copy(model)
+    assert replaced == 2 and not any(isinstance(m, (torch.nn.GRU, torch.nn.LSTM)) for m in copy.modules())
+    x = torch.randn(3, 60, 72)
+    with torch.no_grad():
+        for a, b in zip(model.outputs(x)[:2], copy.outputs(x)[:2]):
+            assert torch.allclose(a, b, atol=1e-4)
+    assert any(isinstance(m, (torch.nn.GRU, torch.nn.LSTM)) for m in model.modules())     # the original is kept
+
+
+def test_integer_tflite_tensors_are_fed_and_read_through_their_scale():
+    from edge.scoring.learned.tflite import _from_tensor, _to_tensor
+
+    detail = {"dtype": np.int8, "quantization": (0.5, -3)}
+    q = _to_tensor(np.array([[-1.0, 0.0, 2.0, 1000.0]], np.float32), detail)
+    assert q.dtype == np.int8 and q.tolist() == [[-5, -3, 1, 127]]        # clipped to the int8 range
+    assert _from_tensor(q, detail).tolist() == [[-1.0, 0.0, 2.0, 65.0]]
+    assert _to_tensor(np.ones((1, 2)), {"dtype": np.float32, "quantization": (0.0, 0)}).dtype == np.float32
 
 
 def test_the_box_side_never_imports_torch():

@@ -3,7 +3,8 @@
 `load_scorer(path)` picks the plugin by file suffix. The box's plugins (ONNX Runtime, LiteRT) live
 here; the workstation registers more (a torch checkpoint, `.pt`) through the `perfscore.scorer_backends`
 entry-point group, so `perfscore analyze --model model.pt` works where the train extra is installed
-and says which extra to install where it is not.
+and says which extra to install where it is not. Which file a device profile loads (its choice, then
+int8 TFLite → fp16 TFLite → int8 ONNX → fp32 ONNX) is `chain.py`'s.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The `.tflite` learned-scorer backend: LiteRT (`ai_edge_litert`, the maintained TFLite runtime).
 
 TFLite models are converted with a fixed batch of one window, so windows are run one by one. The
-model must be listed in models/manifest.json with a `scorer` entry, like the ONNX models.
+model must be listed in models/manifest.json with a `scorer` entry, like the ONNX models. A model
+with integer inputs or outputs (full-integer int8) is fed and read through their scale and zero point.
 """
 
 from __future__ import annotations
@@ -40,11 +41,27 @@ class TfliteScorer(WindowScorer):
     def run(self, windows: np.ndarray):
         scores, logits, attention = [], [], []
         for w in windows:
-            self.interpreter.set_tensor(self.input["index"], w[None].astype(np.float32))
+            self.interpreter.set_tensor(self.input["index"], _to_tensor(w[None], self.input))
             self.interpreter.invoke()
-            got = [self.interpreter.get_tensor(o["index"])[0] for o in self.outputs]
+            got = [_from_tensor(self.interpreter.get_tensor(o["index"]), o)[0] for o in self.outputs]
             scores.append(got[0])
             logits.append(got[1])
             if len(got) > 2:
                 attention.append(got[2])
         return np.array(scores), np.array(logits), (np.array(attention) if attention else None)
+
+
+def _to_tensor(x: np.ndarray, detail: dict) -> np.ndarray:
+    dtype = detail["dtype"]
+    if np.issubdtype(dtype, np.integer):
+        scale, zero = detail["quantization"]
+        info = np.iinfo(dtype)
+        return np.clip(np.round(x / scale) + zero, info.min, info.max).astype(dtype)
+    return x.astype(dtype)
+
+
+def _from_tensor(y: np.ndarray, detail: dict) -> np.ndarray:
+    if np.issubdtype(y.dtype, np.integer):
+        scale, zero = detail["quantization"]
+        return (y.astype(np.float32) - zero) * scale
+    return y.astype(np.float32)
