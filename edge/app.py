@@ -40,6 +40,9 @@ from .sources.base import AudioChunk, VideoFrame
 
 log = logging.getLogger("perfscore.run")
 STAGES = ("capture", "pose", "scoring")    # the watchdog pings only while each of these makes progress
+# Measuring a whole take is one call that cannot beat: allowed this long before it counts as hung
+# (x86: 3 minutes of polyphonic music measure in about 6 s; a Pi 4 is several times slower).
+MEASURE_BASE_S, MEASURE_PER_MEDIA_S = 60.0, 1.0
 
 REFERENCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 REFERENCE_SUFFIXES = {".mid", ".midi", ".mp4", ".mov", ".mkv", ".webm", ".avi"}
@@ -564,7 +567,8 @@ class App:
                 if job is None:
                     return
                 try:
-                    self._publish_take(*job, coach)
+                    with self.watchdog.busy("scoring", MEASURE_BASE_S + MEASURE_PER_MEDIA_S * job[0].media_s):
+                        self._publish_take(*job, coach)
                 except Exception:
                     log.exception("take %s could not be measured or published", job[1].id)
                 finally:

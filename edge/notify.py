@@ -15,8 +15,9 @@ import logging
 import os
 import socket
 import threading
+import contextlib
 import time
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class Watchdog:
         self._lock = threading.Lock()
         self._beaten: dict[str, bool] = {name: False for name in stages}
         self._last_beat: dict[str, float] = {name: clock() for name in self._beaten}
+        self._busy_until: dict[str, float] = {}    # a stage inside one long piece of work (see `busy`)
         self.pings = 0
         self.missed: list[str] = []     # the stages that held back the last withheld ping
 
@@ -123,6 +125,21 @@ class Watchdog:
             self._beaten[name] = True
             self._last_beat[name] = self._clock()
 
+    @contextlib.contextmanager
+    def busy(self, name: str, allowed_s: float) -> Iterator[None]:
+        """One long piece of work that cannot beat as it goes (measuring a whole take: minutes of audio on a
+        Pi) counts as progress for up to `allowed_s`; past that the stage is hung and the pings stop."""
+        with self._lock:
+            if name not in self._beaten:
+                raise KeyError(f"watchdog stage {name!r} is not registered")
+            self._busy_until[name] = self._clock() + allowed_s
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy_until.pop(name, None)
+            self.beat(name)
+
     def stalled(self) -> dict[str, float]:
         """Seconds since each stage's last beat (for `health` and STATUS= lines)."""
         now = self._clock()
@@ -131,7 +148,9 @@ class Watchdog:
 
     def ping_if_alive(self) -> bool:
         with self._lock:
-            missing = [name for name, beaten in self._beaten.items() if not beaten]
+            now = self._clock()
+            missing = [name for name, beaten in self._beaten.items()
+                       if not beaten and self._busy_until.get(name, now) <= now]
             if missing:
                 self.missed = missing
                 return False

@@ -104,6 +104,24 @@ def test_ping_only_when_every_stage_beat_since_the_last_ping(notify_socket):
     assert notify_socket.read_all(0.2) == []
 
 
+def test_a_long_piece_of_work_counts_as_progress_until_its_allowance_runs_out(notify_socket):
+    now = [0.0]
+    wd = Watchdog(Notifier(notify_socket.env_value), stages=["pose", "scoring"], clock=lambda: now[0])
+    with wd.busy("scoring", allowed_s=10.0):       # measuring a take: no beats from inside
+        for t in (1.0, 2.0, 9.0):
+            now[0] = t
+            wd.beat("pose")
+            assert wd.ping_if_alive(), t
+        now[0] = 10.5                               # past its allowance: hung
+        wd.beat("pose")
+        assert not wd.ping_if_alive() and wd.missed == ["scoring"]
+    wd.beat("pose")
+    assert wd.ping_if_alive()                       # finishing the work is progress
+    with pytest.raises(KeyError, match="'decode'"):
+        with wd.busy("decode", 1.0):
+            pass
+
+
 def _stage(wd: Watchdog, name: str, stop: threading.Event, hang: threading.Event, period: float = 0.02):
     def work():
         while not stop.is_set():
