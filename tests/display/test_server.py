@@ -70,8 +70,11 @@ def test_the_vendored_mqtt_js_is_the_recorded_npm_build():
 def test_the_command_serves_until_interrupted_and_names_a_busy_port():
     port = free_port()
     cmd = [sys.executable, "-m", "edge.cli.main", "display", "--port", str(port)]
+    # SIGINT's default action, as in a terminal: a test run started in the background (`pytest &`, nohup)
+    # hands down an ignored SIGINT, and Python installs no Ctrl-C handler then.
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert f"http://127.0.0.1:{port}/" in proc.stdout.readline()
         status, _, body = get(f"http://127.0.0.1:{port}/")
