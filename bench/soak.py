@@ -64,6 +64,20 @@ def _outbox_rows(path: Path) -> int | None:
         return None
 
 
+def minute_summary(per_minute: list[dict], steady_after_min: float, end_min: float) -> dict:
+    """Growth from the per-minute peaks (each minute holds about one take's peak), minutes after
+    `steady_after_min` up to `end_min`: the last ten minutes' mean against the first ten, and the trend."""
+    rows = [r for r in per_minute if steady_after_min < r["minute"] <= end_min]
+    peaks = [r["rss_peak_mb"] for r in rows]
+    if len(peaks) < 20:
+        return {}
+    first, last = float(np.mean(peaks[:10])), float(np.mean(peaks[-10:]))
+    trend = float(np.polyfit([r["minute"] / 60 for r in rows], peaks, 1)[0])
+    return {"minutes": [rows[0]["minute"], rows[-1]["minute"]], "first_ten_mb": round(first, 1),
+            "last_ten_mb": round(last, 1), "growth_pct": round(100.0 * (last - first) / first, 2),
+            "trend_mb_per_hour": round(trend, 1)}
+
+
 def _growth_pct(values: list[float], n: int = 3) -> float | None:
     """The last `n` values' mean against the first `n` values', in per cent."""
     if len(values) < 2 * n:
@@ -144,7 +158,10 @@ def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.
     # measuring); its peak is the highest RSS, its trough the lowest (after the trim). The first window
     # (first-take warm-up: models, arenas, caches) and the last (a take cut by the end of the source)
     # are left out; growth is the mean of the last three windows against the first three.
-    session_times = sorted(t - t0 for t, _ in sessions.on("/session"))
+    first_seen: dict[str, float] = {}    # a retained session comes again at each re-subscribe: its first arrival
+    for t, body in sessions.on("/session"):
+        first_seen.setdefault(body["id"], t - t0)
+    session_times = sorted(first_seen.values())
     bounds = [b for b in session_times if b >= steady_after_min * 60]
     windows = list(zip(bounds, bounds[1:]))[1:-1]
     peaks, troughs = [], []
@@ -167,6 +184,7 @@ def soak(media: Path, minutes: float, tmp: Path, *, outage_every_min: float = 0.
         "rss_growth_peak_pct": _growth_pct(peaks), "rss_growth_between_takes_pct": _growth_pct(troughs),
         "rss_trend_mb_per_hour": round(slope, 1) if slope is not None else None,
         "outbox_depth_max": max((d for _, d in depth), default=None),
+        "rss_per_minute_peaks": minute_summary(per_minute, steady_after_min, copies * loop_s / 60),
         "pose_fps": {"min": min(fps), "median": float(np.median(fps)), "max": max(fps)} if fps else None,
         "per_minute": per_minute,
         "rss_series_mb": [[round(t, 1), mb(r)] for t, r in rss[::10]],     # every 10 s, for a second look
@@ -183,7 +201,15 @@ def main() -> None:
     parser.add_argument("--outage-s", type=float, default=60.0)
     parser.add_argument("--steady-after-min", type=float, default=5.0, help="growth is measured from here")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak.json")
+    parser.add_argument("--summarise", type=Path, metavar="JSON",
+                        help="recompute the per-minute summary of a soak JSON in place (no run)")
     args = parser.parse_args()
+    if args.summarise:
+        doc = json.loads(args.summarise.read_text())
+        doc["rss_per_minute_peaks"] = minute_summary(doc["per_minute"], doc["steady_after_min"], doc["minutes"])
+        args.summarise.write_text(json.dumps(doc, indent=2) + "\n")
+        print(json.dumps(doc["rss_per_minute_peaks"]))
+        return
     media = (args.media or default_media()).resolve()
     with tempfile.TemporaryDirectory() as tmp:
         result = soak(media, args.minutes, Path(tmp), outage_every_min=args.outage_every_min, outage_s=args.outage_s,
