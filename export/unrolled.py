@@ -18,6 +18,18 @@ import torch
 from torch import nn
 
 
+def _gate_linears(rnn: nn.RNNBase) -> tuple[int, nn.Linear, nn.Linear]:
+    """(hidden size, input->gates, hidden->gates) Linear layers holding a one-layer RNN's weights."""
+    h, gates = rnn.hidden_size, rnn.weight_ih_l0.shape[0]
+    inp, rec = nn.Linear(rnn.input_size, gates), nn.Linear(h, gates)
+    with torch.no_grad():
+        inp.weight.copy_(rnn.weight_ih_l0)
+        inp.bias.copy_(rnn.bias_ih_l0)
+        rec.weight.copy_(rnn.weight_hh_l0)
+        rec.bias.copy_(rnn.bias_hh_l0)
+    return h, inp, rec
+
+
 class UnrolledGRU(nn.Module):
     """nn.GRU(batch_first=True, one layer) with the same weights, steps written out."""
 
@@ -25,15 +37,7 @@ class UnrolledGRU(nn.Module):
         super().__init__()
         if gru.num_layers != 1 or gru.bidirectional or not gru.batch_first:
             raise ValueError("only one-layer, unidirectional, batch-first GRUs are restructured")
-        h = gru.hidden_size
-        self.hidden = h
-        self.inp = nn.Linear(gru.input_size, 3 * h)
-        self.rec = nn.Linear(h, 3 * h)
-        with torch.no_grad():
-            self.inp.weight.copy_(gru.weight_ih_l0)
-            self.inp.bias.copy_(gru.bias_ih_l0)
-            self.rec.weight.copy_(gru.weight_hh_l0)
-            self.rec.bias.copy_(gru.bias_hh_l0)
+        self.hidden, self.inp, self.rec = _gate_linears(gru)
 
     def forward(self, x: torch.Tensor):
         b, t, _ = x.shape
@@ -59,15 +63,7 @@ class UnrolledLSTM(nn.Module):
         super().__init__()
         if lstm.num_layers != 1 or lstm.bidirectional or not lstm.batch_first or lstm.proj_size:
             raise ValueError("only one-layer, unidirectional, batch-first LSTMs are restructured")
-        h = lstm.hidden_size
-        self.hidden = h
-        self.inp = nn.Linear(lstm.input_size, 4 * h)
-        self.rec = nn.Linear(h, 4 * h)
-        with torch.no_grad():
-            self.inp.weight.copy_(lstm.weight_ih_l0)
-            self.inp.bias.copy_(lstm.bias_ih_l0)
-            self.rec.weight.copy_(lstm.weight_hh_l0)
-            self.rec.bias.copy_(lstm.bias_hh_l0)
+        self.hidden, self.inp, self.rec = _gate_linears(lstm)
 
     def forward(self, x: torch.Tensor):
         b, t, _ = x.shape

@@ -122,6 +122,21 @@ def test_a_long_piece_of_work_counts_as_progress_until_its_allowance_runs_out(no
             pass
 
 
+def stuck_after(real, n: int, hang: threading.Event):
+    """`real` for its first `n` calls; then a call that never returns (as a wedged native call would), with
+    `hang` set. For the watchdog tests that make a stage hang (pose: Take.add)."""
+    calls = {"n": 0}
+
+    def call(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > n:
+            hang.set()
+            threading.Event().wait()
+        return real(*args, **kwargs)
+
+    return call
+
+
 def _stage(wd: Watchdog, name: str, stop: threading.Event, hang: threading.Event, period: float = 0.02):
     def work():
         while not stop.is_set():

@@ -13,7 +13,7 @@ import numpy as np
 
 from edge import PROJECT_ROOT
 from edge.config import Settings
-from tests.test_notify import NotifySocket
+from tests.test_notify import NotifySocket, stuck_after
 
 from .conftest import MUSIC
 
@@ -52,17 +52,7 @@ def test_pings_stop_when_a_stage_hangs(tmp_path, monkeypatch):
     from edge import app as app_module
 
     hang = threading.Event()
-    real_add = app_module.Take.add
-    calls = {"n": 0}
-
-    def add(self, item):
-        calls["n"] += 1
-        if calls["n"] > 50:
-            hang.set()
-            threading.Event().wait()                    # stuck for good, as a wedged native call would be
-        return real_add(self, item)
-
-    monkeypatch.setattr(app_module.Take, "add", add)
+    monkeypatch.setattr(app_module.Take, "add", stuck_after(app_module.Take.add, 50, hang))
     sock = NotifySocket(str(tmp_path / "notify"))
     monkeypatch.setenv("NOTIFY_SOCKET", sock.env_value)
     monkeypatch.setenv("WATCHDOG_USEC", "400000")       # ping every 0.2 s

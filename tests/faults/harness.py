@@ -530,18 +530,11 @@ def pose_hangs(folder: Path, music: Path = DANCE, watch_s: float = 3.0) -> Row:
     call would): the daemon with a systemd watchdog socket that the test binds. The pings must stop."""
     from edge import app as app_module
     from edge.config import load_settings
-    from tests.test_notify import NotifySocket
+    from tests.test_notify import NotifySocket, stuck_after
 
     hang = threading.Event()
     real_add = app_module.Take.add
-    calls = {"n": 0}
-
-    def add(self, item):
-        calls["n"] += 1
-        if calls["n"] > 150:
-            hang.set()
-            threading.Event().wait()
-        return real_add(self, item)
+    add = stuck_after(real_add, 150, hang)
 
     folder.mkdir(parents=True, exist_ok=True)
     sock = NotifySocket(str(folder / "notify"))
