@@ -99,11 +99,7 @@ class RayEngine(Engine):
                 self._stop_late(ray, running, on_done)
         finally:
             self._keep_finished(running, on_done)
-            for ref in running:   # interrupted: free the cluster's CPUs now
-                try:
-                    ray.cancel(ref, force=True)
-                except Exception:  # already finished or its node is gone: nothing to stop
-                    pass
+            _cancel_unfinished(ray, running)
             ray.shutdown()
 
     def _keep_finished(self, running: dict, on_done) -> None:
@@ -153,9 +149,24 @@ class RayEngine(Engine):
         now = time.monotonic()
         for ref, (task, started) in list(running.items()):
             if now - started > self.timeout_s:
-                ray.cancel(ref, force=True)
+                _cancel_unfinished(ray, [ref])
                 del running[ref]
                 on_done(task, Crash("timeout", f"not scored within {self.timeout_s:g} s (--timeout); stopped"))
+
+
+def _cancel_unfinished(ray, refs) -> None:
+    """Interrupted or stopped: free the cluster's CPUs now. A task that has already finished is left
+    alone: cancelling it races with Ray's own completion and aborts the driver inside Ray 2.60
+    ("Tried to complete task that was not pending", ray-project/ray#54527)."""
+    refs = list(refs)
+    if not refs:
+        return
+    finished, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+    for ref in set(refs) - set(finished):
+        try:
+            ray.cancel(ref, force=True)
+        except Exception:  # finished meanwhile or its node is gone: nothing to stop
+            pass
 
 
 def check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
