@@ -13,8 +13,8 @@ reason). What this module adds:
 - **The same code everywhere.** Before scoring, a worker compares the perfscore version, rubric
   version, scoring-code hash and models manifest of its machine with the run's; on a difference it
   scores nothing and the run stops with the node's address and both hashes (exit 2).
-- **Bounded memory.** Only as many entries as the cluster has CPUs are in flight; their bytes leave the
-  object store when their task is done.
+- **Bounded memory.** Only as many entries as the cluster has CPUs, and one more queued, are in flight;
+  their bytes leave the object store when their task is done.
 
 Ray is imported only here and only when this engine runs: the box never needs it.
 """
@@ -42,6 +42,7 @@ from .store import read_record
 from .worker import Task, save_record, score_record
 
 RETRIES = 1                      # a task whose worker or node is lost is run once more, then fails
+QUEUED = 1                       # entries in flight beyond the cluster's CPUs (see RayEngine.run)
 WAIT_S = 0.5                     # ray.wait slices: Ctrl-C is seen between them
 # Tests only: a Ray worker given the recording of this name exits at once, as a worker killed by the
 # OOM killer would (the test cluster's nodes are started with it set; nothing else sets it).
@@ -79,8 +80,10 @@ class RayEngine(Engine):
             expected = None
             pending = deque(tasks)
             while pending or running:
-                window = _cluster_cpus(ray, self.address)
-                while pending and len(running) < window:
+                cpus = _cluster_cpus(ray, self.address)
+                # One entry more than the cluster has CPUs: a CPU that frees takes the queued entry at once
+                # instead of idling while the driver saves a record and ships the next recording.
+                while pending and len(running) < cpus + QUEUED:
                     task = pending.popleft()
                     expected = expected or environment(task.scorer)
                     try:
@@ -89,13 +92,15 @@ class RayEngine(Engine):
                         on_done(task, Crash("unreadable", f"cannot read: {exc.strerror or exc}"))
                         continue
                     ref = remote.remote(job, self.settings, expected)
-                    running[ref] = (task, time.monotonic())
+                    # a queued entry's --timeout clock starts when a CPU frees for it (below)
+                    running[ref] = (task, time.monotonic() if len(running) < cpus else None)
                     on_start(task)
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=WAIT_S)
                 for ref in ready:
                     outcome = self._outcome(ray, ref)   # saves the record
                     task, _ = running.pop(ref)
                     on_done(task, outcome)
+                    _start_clock(running)
                 self._stop_late(ray, running, on_done)
         finally:
             self._keep_finished(running, on_done)
@@ -148,10 +153,19 @@ class RayEngine(Engine):
             return
         now = time.monotonic()
         for ref, (task, started) in list(running.items()):
-            if now - started > self.timeout_s:
+            if started is not None and now - started > self.timeout_s:
                 _cancel_unfinished(ray, [ref])
                 del running[ref]
                 on_done(task, Crash("timeout", f"not scored within {self.timeout_s:g} s (--timeout); stopped"))
+                _start_clock(running)
+
+
+def _start_clock(running: dict) -> None:
+    """A CPU has freed: the oldest queued entry starts now."""
+    for ref, (task, started) in running.items():
+        if started is None:
+            running[ref] = (task, time.monotonic())
+            return
 
 
 def _cancel_unfinished(ray, refs) -> None:
