@@ -248,41 +248,21 @@ def export_int8(net, data: dict, fp32: Path, tflite: bool, manifest_path: Path =
             description="Coach DQN Q-network, TFLite fp32 (litert-torch), batch of one observation",
             parity=parity, parity_on=parity_on, **(base | {"inputs": {"observation": dict(
                 base["inputs"]["observation"], shape=[1, data["obs_dim"]])}})), file=float_tflite.name))
-        attempts, shipped = [], None
-        for recipe, precision in tfl.RECIPES:
-            candidate = Path(scratch) / f"{recipe}.tflite"
-            error = tfl.quantize(float_tflite, calibration, candidate, recipe)
-            if error:
-                attempts.append({"method": f"ai-edge-quantizer {recipe}", "failed": error})
-                continue
+        def judge(candidate: Path):
             got, _ = tflite_run(candidate, heldout, [truth])
             parity = policy_parity(got[0], truth)
-            broke = policy_within(parity) or size_within(candidate.stat().st_size, float_tflite.stat().st_size)
-            attempts.append({"method": f"ai-edge-quantizer {recipe}", "bytes": candidate.stat().st_size,
-                             "parity": parity, "verdict": broke or "within bounds"})
-            if broke is None:
-                shipped = (candidate, precision, f"ai-edge-quantizer {recipe}")
-                break
-        fp16 = fp32.with_name("coach_policy.fp16.tflite")
-        if shipped is None:      # int8 cannot hold: fp16 weights
-            candidate = Path(scratch) / "float16.tflite"
-            error = tfl.quantize(float_tflite, calibration[:8], candidate, "float16")
-            if error:
-                attempts.append({"method": "ai-edge-quantizer float16 (fp16 TFLite)", "failed": error})
-            else:
-                got, _ = tflite_run(candidate, heldout, [truth])
-                parity = policy_parity(got[0], truth)
-                broke = policy_within(parity) or size_within(candidate.stat().st_size, float_tflite.stat().st_size)
-                attempts.append({"method": "ai-edge-quantizer float16 (fp16 TFLite)", "bytes": candidate.stat().st_size,
-                                 "parity": parity, "verdict": broke or "within bounds"})
-                if broke is None:
-                    ship_or_drop(candidate, fp16.name, "tflite-policy", "fp16", "ai-edge-quantizer float16",
-                                 attempts, float_tflite.stat().st_size)
+            return parity, policy_within(parity), None
+
+        attempts, rung = tfl.quantize_ladder(float_tflite, calibration, Path(scratch), judge)
+        fp16 = rung is not None and rung.precision == "fp16"    # int8 cannot hold: fp16 weights
+        if fp16:
+            ship_or_drop(rung.path, "coach_policy.fp16.tflite", "tflite-policy", "fp16", rung.method, attempts,
+                         float_tflite.stat().st_size)
         else:
-            remove_artifact(fp16, manifest_path)
-        ship_or_drop(shipped[0] if shipped else None, "coach_policy.int8.tflite", "tflite-policy",
-                     shipped[1] if shipped else "", shipped[2] if shipped else "", attempts,
-                     float_tflite.stat().st_size)
+            remove_artifact(fp32.with_name("coach_policy.fp16.tflite"), manifest_path)
+        int8 = rung if rung is not None and not fp16 else None
+        ship_or_drop(int8 and int8.path, "coach_policy.int8.tflite", "tflite-policy", int8.precision if int8 else "",
+                     int8.method if int8 else "", attempts, float_tflite.stat().st_size)
     return done
 
 

@@ -247,7 +247,7 @@ def tflite_files(wrapper, key: str, out_dir: Path, calibration: np.ndarray, held
     import torch
 
     from . import tflite
-    from .parity import scorer_parity, scorer_within, size_within, tflite_run
+    from .parity import scorer_parity, scorer_within, tflite_run
 
     fp32 = out_dir / f"scorer_{key}.tflite"
     fresh = None
@@ -268,45 +268,21 @@ def tflite_files(wrapper, key: str, out_dir: Path, calibration: np.ndarray, held
         fp32.unlink(missing_ok=True)
         return {"failed": f"TFLite differs from torch by {diff:.2e}"}, {"failed": "no fp32 TFLite to quantise"}
     first = {"path": fp32, "parity": dict(scorer_parity(got, truth), parity_max_abs_diff=diff), "names": names}
-    attempts = []
+    def judge(candidate: Path):
+        got, names = tflite_run(candidate, heldout, truth)
+        parity = scorer_parity(got, truth)
+        return parity, scorer_within(parity), names
+
     with tempfile.TemporaryDirectory(prefix="perfscore-tflite-int8-") as scratch:
-        for recipe, precision in tflite.RECIPES:
-            candidate = Path(scratch) / f"{recipe}.tflite"
-            error = tflite.quantize(fp32, calibration, candidate, recipe)
-            if error:
-                attempts.append({"method": f"ai-edge-quantizer {recipe}", "failed": error})
-                continue
-            try:
-                got, names8 = tflite_run(candidate, heldout, truth)
-            except Exception as exc:
-                attempts.append({"method": f"ai-edge-quantizer {recipe}", "failed": f"ai-edge-litert: {exc}"[:300]})
-                continue
-            parity = scorer_parity(got, truth)
-            broke = scorer_within(parity)
-            broke = broke or size_within(candidate.stat().st_size, fp32.stat().st_size)
-            attempts.append({"method": f"ai-edge-quantizer {recipe}", "bytes": candidate.stat().st_size,
-                             "parity": parity, "verdict": broke or "within bounds"})
-            if broke is None:
-                target = out_dir / f"scorer_{key}.int8.tflite"
-                shutil.copyfile(candidate, target)
-                return first, {"path": target, "parity": parity, "names": names8, "precision": precision,
-                               "ship": f"ai-edge-quantizer {recipe}", "attempts": attempts}
-        # int8 cannot hold: fp16 weights
-        candidate = Path(scratch) / "float16.tflite"
-        error = tflite.quantize(fp32, calibration[:8], candidate, "float16")
-        if error:
-            attempts.append({"method": "ai-edge-quantizer float16 (fp16 TFLite)", "failed": error})
-        else:
-            got, names16 = tflite_run(candidate, heldout, truth)
-            parity = scorer_parity(got, truth)
-            broke = scorer_within(parity) or size_within(candidate.stat().st_size, fp32.stat().st_size)
-            attempts.append({"method": "ai-edge-quantizer float16 (fp16 TFLite)", "bytes": candidate.stat().st_size,
-                             "parity": parity, "verdict": broke or "within bounds"})
-            if broke is None:
-                target = out_dir / f"scorer_{key}.fp16.tflite"
-                shutil.copyfile(candidate, target)
-                return first, {"attempts": attempts, "fp16": {"path": target, "parity": parity, "names": names16}}
-    return first, {"attempts": attempts}
+        attempts, rung = tflite.quantize_ladder(fp32, calibration, Path(scratch), judge)
+        if rung is None:
+            return first, {"attempts": attempts}
+        target = out_dir / f"scorer_{key}.{'fp16' if rung.precision == 'fp16' else 'int8'}.tflite"
+        shutil.copyfile(rung.path, target)
+    if rung.precision == "fp16":   # int8 cannot hold: fp16 weights
+        return first, {"attempts": attempts, "fp16": {"path": target, "parity": rung.parity, "names": rung.extra}}
+    return first, {"path": target, "parity": rung.parity, "names": rung.extra, "precision": rung.precision,
+                   "ship": rung.method, "attempts": attempts}
 
 
 def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, tflite: bool = False,

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
 from edge import PROJECT_ROOT
 from edge.errors import PerfscoreError
+
+from .parity import size_within
 
 LITERT_VENV = PROJECT_ROOT / ".cache" / "litert-venv"
 SCRIPT = Path(__file__).with_name("scorers_tflite.py")
@@ -55,3 +59,44 @@ def quantize(float_model: Path, calibration: np.ndarray, out: Path, recipe: str)
         data = Path(scratch) / "calibration.npy"
         np.save(data, calibration.astype(np.float32))
         return _run("quantize", str(float_model), str(data), str(out), recipe)
+
+
+@dataclass
+class Rung:
+    """The quantised file a ladder settled on."""
+    path: Path
+    precision: str           # "int8", "int8-dynamic", "int8-a16" or "fp16"
+    method: str
+    parity: dict
+    extra: Any = None        # whatever the judge returned beside the parity (output names, say)
+
+
+FP16_METHOD = "ai-edge-quantizer float16 (fp16 TFLite)"
+
+
+def quantize_ladder(float_model: Path, calibration: np.ndarray, scratch: Path,
+                    judge: Callable[[Path], tuple[dict, str | None, Any]]) -> tuple[list[dict], Rung | None]:
+    """Try each int8 recipe in RECIPES order, then fp16 weights where no int8 recipe holds; the first within
+    bounds wins. `judge(candidate)` runs a candidate and returns (parity, why it is out of bounds or None,
+    extra). A candidate that is not smaller than the float file is out too. Returns every attempt (for the
+    manifest) and the winner, or None."""
+    attempts: list[dict] = []
+    ladder = [(recipe, precision, f"ai-edge-quantizer {recipe}", calibration) for recipe, precision in RECIPES]
+    ladder.append(("float16", "fp16", FP16_METHOD, calibration[:8]))   # fp16 needs no calibration to speak of
+    for recipe, precision, method, data in ladder:
+        candidate = scratch / f"{recipe}.tflite"
+        error = quantize(float_model, data, candidate, recipe)
+        if error is None:
+            try:
+                parity, broke, extra = judge(candidate)
+            except Exception as exc:   # a file the converter wrote but LiteRT cannot run
+                error = f"ai-edge-litert: {exc}"[:300]
+        if error:
+            attempts.append({"method": method, "failed": error})
+            continue
+        broke = broke or size_within(candidate.stat().st_size, float_model.stat().st_size)
+        attempts.append({"method": method, "bytes": candidate.stat().st_size, "parity": parity,
+                         "verdict": broke or "within bounds"})
+        if broke is None:
+            return attempts, Rung(candidate, precision, method, parity, extra)
+    return attempts, None
