@@ -43,7 +43,7 @@ def runner(path: Path, x: np.ndarray):
         return lambda: session.run(None, {name: x})
     from ai_edge_litert.interpreter import Interpreter
 
-    from edge.scoring.learned.tflite import _to_tensor
+    from edge.litert import to_input as _to_tensor
 
     interp = Interpreter(model_path=str(path), num_threads=1)
     interp.allocate_tensors()

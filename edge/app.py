@@ -582,7 +582,7 @@ class App:
     def _publish_take(self, take: Take, plan: TakePlan, coach) -> None:
         from .publish.room import deliver_when_room
         from .scoring import detect_discipline, score
-        from .scoring.learned.chain import profile_scorer   # the profile's fallback chain
+        from .model_chain import profile_model   # the profile's fallback chain
         from .scoring.rubric import RUBRIC_MODEL
 
         scoring_beat = lambda: self.watchdog.beat("scoring")   # noqa: E731  (waiting for room is not a hang)
@@ -591,7 +591,7 @@ class App:
         models = [m for m in (take.pose_model,) if m]
         scored, scores, learned, discipline = None, None, None, plan.discipline
         try:
-            scored = score(analysis, self.settings, discipline=plan.discipline, model=profile_scorer(self.run_cfg.scorer))
+            scored = score(analysis, self.settings, discipline=plan.discipline, model=profile_model(self.run_cfg.scorer, "learned scorer"))
             scores, discipline = scored.rubric.to_dict(), scored.rubric.discipline
             models.append(RUBRIC_MODEL.to_dict())
             if scored.learned is not None:
@@ -679,9 +679,9 @@ class App:
         if self.run_cfg.scorer is not None:
             try:
                 from .scoring import _loaded_scorer
-                from .scoring.learned.chain import profile_scorer
+                from .model_chain import profile_model
 
-                path = Path(profile_scorer(self.run_cfg.scorer)).resolve()
+                path = Path(profile_model(self.run_cfg.scorer, "learned scorer")).resolve()
                 infos.append(_loaded_scorer(path, path.stat().st_mtime_ns).info)
             except Exception:
                 log.exception("learned scorer %s", self.run_cfg.scorer)

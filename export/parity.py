@@ -65,7 +65,7 @@ def onnx_run(path: Path, inputs: np.ndarray, batch: int = 256) -> list[np.ndarra
     return [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
 
 
-from edge.scoring.learned.tflite import _from_tensor as from_output, _to_tensor as to_input  # noqa: E402
+from edge.litert import from_output, to_input  # noqa: E402
 
 
 def tflite_run(path: Path, inputs: np.ndarray, expected: list[np.ndarray] | None = None

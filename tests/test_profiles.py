@@ -20,12 +20,15 @@ CORES = {"rpi4": 4, "rpi5": 4, "jetson-orin-nano": 6, "x86-dev": 2}   # the smal
 # What each board's learned scorer runs on: its backend must be installed, its precision is the manifest's.
 SCORER = {"rpi4": ("tflite", "int8-dynamic"), "rpi5": ("tflite", "int8-dynamic"),
           "jetson-orin-nano": ("onnxruntime", "fp32"), "x86-dev": ("onnxruntime", "fp32")}
+# The coach's policy: LiteRT fp16 on a Pi (int8 flips close calls, models/manifest.json), ONNX fp32 elsewhere.
+POLICY = {"rpi4": ("tflite", "fp16"), "rpi5": ("tflite", "fp16"),
+          "jetson-orin-nano": ("onnxruntime", "fp32"), "x86-dev": ("onnxruntime", "fp32")}
 BACKEND_MODULE = {"onnxruntime": "onnxruntime", "tflite": "ai_edge_litert"}
 RECOVER_S = 5.0     # issue 11's target: results flow again ≤ 5 s after a fault clears
 
 
 def test_there_is_a_profile_for_every_kind_and_a_test_knows_each():
-    assert {p.stem for p in PROFILES} == set(CORES) == set(SCORER)
+    assert {p.stem for p in PROFILES} == set(CORES) == set(SCORER) == set(POLICY)
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.stem)
@@ -69,6 +72,11 @@ def test_profile_values_are_coherent(profile):
     assert entry["precision"] == precision
     assert entry["kind"] == ("tflite-scorer" if backend == "tflite" else "onnx-scorer")
     assert importlib.util.find_spec(BACKEND_MODULE[backend]) is not None, f"{backend} is not installed"
+    # so is the coach's policy, trained on the window the box uses
+    backend, precision = POLICY[kind]
+    entry = verify_model(s.coach.policy_path)
+    assert entry.get("precision", "fp32") == precision and entry["observation"]["window"] == s.coach.window
+    assert entry["kind"] == ("tflite-policy" if backend == "tflite" else "onnx-policy")
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +126,14 @@ def test_the_daemon_built_from_a_profile_uses_it(profile, tmp_path, camera_serve
             scorer = _loaded_scorer(Path(s.run.scorer).resolve(), Path(s.run.scorer).stat().st_mtime_ns)
             assert scorer.session.get_session_options().intra_op_num_threads == s.run.inference_threads
         assert any(m["name"] == scorer.info.name and m["precision"] == SCORER[kind][1] for m in app._models())
+        # the coach's policy the recommendations will carry: the profile's file, backend and precision
+        for _ in range(250):
+            if app._policy_model is not None:
+                break
+            app._stop.wait(0.02)
+        policy = app._policy_model
+        assert policy is not None and policy.name == Path(s.coach.policy_path).name
+        assert (policy.backend, policy.precision) == POLICY[kind]
     finally:
         app.stop()
         _loaded_scorer.cache_clear()

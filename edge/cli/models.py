@@ -1,5 +1,5 @@
-"""`perfscore models list|verify`: what is installed in models/ and which learned scorer each device
-profile would load; every sha256 checked against models/manifest.json.
+"""`perfscore models list|verify`: what is installed in models/ and which learned scorer and coach policy
+each device profile would load; every sha256 checked against models/manifest.json.
 
 Box side: reads the manifest and hashes files; no model is run, nothing heavier than pydantic is imported.
 """
@@ -57,10 +57,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"{r['file']:<36} {r['backend']:<16} {r['precision'] or '-':<13} "
               f"{r['bytes'] if r['bytes'] is not None else '-':>9}  {r['status']}")
     print()
-    print("device profile → learned scorer (after the named file: int8 TFLite → fp16 TFLite → int8 ONNX → fp32 ONNX)")
+    print("device profile → learned scorer, coach policy (after the named file: int8 TFLite → fp16 TFLite → "
+          "int8 ONNX → fp32 ONNX)")
     for p in profiles:
-        print(f"{p['profile']:<18} {p['loads'] or 'nothing (rubric only)'}")
-        for s in p["skipped"]:
+        print(f"{p['profile']:<18} {p['loads'] or 'nothing (rubric only)'}, {p['coach_policy']['loads'] or 'no policy'}")
+        for s in p["skipped"] + p["coach_policy"]["skipped"]:
             print(f"{'':<18}   skipped {s['file']}: {s['reason']}")
     return exitcodes.OK
 
@@ -71,15 +72,20 @@ def profile_choices(profiles_dir: Path | None, models_dir: Path | None) -> list[
     from .. import PROJECT_ROOT
     from ..config import load_settings
     from ..models import MANIFEST
-    from ..scoring.learned.chain import expand_chain, resolve
+    from ..model_chain import expand_chain, resolve
 
     folder = Path(profiles_dir) if profiles_dir is not None else PROJECT_ROOT / "firmware_configs"
     manifest = Path(models_dir) / "manifest.json" if models_dir is not None else MANIFEST
+    def choice(named) -> dict:
+        chain = expand_chain(named)
+        chosen = resolve(chain, manifest, models_dir)
+        return {"chain": [p.name for p in chain], "loads": chosen.path.name if chosen.path else None,
+                "skipped": [{"file": p.name, "reason": r} for p, r in chosen.skipped]}
+
     out = []
     for profile in sorted(folder.glob("*.yaml")):
-        chain = expand_chain(load_settings([profile]).run.scorer)
-        choice = resolve(chain, manifest, models_dir)
-        out.append({"profile": profile.stem, "chain": [p.name for p in chain],
-                    "loads": choice.path.name if choice.path else None,
-                    "skipped": [{"file": p.name, "reason": r} for p, r in choice.skipped]})
+        settings = load_settings([profile])
+        # the learned scorer's choice at the top level (the schema's first form), the coach's policy beside it
+        out.append({"profile": profile.stem, **choice(settings.run.scorer),
+                    "coach_policy": choice(settings.coach.policy_path)})
     return out

@@ -106,9 +106,11 @@ def _when(at: datetime | str | None, what: str = "at") -> datetime:
 
 
 class Coach:
-    def __init__(self, store_path: str | Path, *, policy_path: str | Path | None = None, window: int = 3,
+    def __init__(self, store_path: str | Path, *, policy_path: str | Path | list | None = None, window: int = 3,
                  theta: float = THETA, manifest_path: Path = MANIFEST):
-        self.policy_path = Path(policy_path) if policy_path is not None else MODELS_DIR / "coach_policy.onnx"
+        # one file (followed by its fallback chain, edge/model_chain.py) or a list of files to try in order
+        self.policy_path = ([Path(p) for p in policy_path] if isinstance(policy_path, (list, tuple))
+                            else Path(policy_path) if policy_path is not None else MODELS_DIR / "coach_policy.onnx")
         self.window = window
         self.theta = theta
         self.manifest_path = manifest_path
@@ -137,9 +139,9 @@ class Coach:
     @property
     def policy(self) -> CoachPolicy:
         if self._policy is None:
-            from .policy import CoachPolicy   # onnxruntime loads only when a policy is needed
+            from .policy import load_policy   # a runtime loads only when a policy is needed
 
-            self._policy = CoachPolicy(self.policy_path, self.window, self.manifest_path)
+            self._policy = load_policy(self.policy_path, self.window, self.manifest_path)
         return self._policy
 
     # ---- the student model --------------------------------------------------------------------

@@ -60,7 +60,7 @@ class RunConfig(StrictModel):
         None, description="A learned scorer (models/scorer_*.onnx or .tflite, listed in models/manifest.json) "
                           "scoring every take beside the rubric: the session's `learned`. One file is followed "
                           "by its key's int8 TFLite, int8 ONNX and fp32 ONNX files when it is not usable; a "
-                          "list is the chain to try in order (edge/scoring/learned/chain.py). null: the rubric "
+                          "list is the chain to try in order (edge/model_chain.py). null: the rubric "
                           "only.")
     inference_threads: int = Field(1, ge=1, le=16, description="CPU threads of each ONNX Runtime session and "
                                                                "LiteRT interpreter (learned scorer, note "

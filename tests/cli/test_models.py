@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from edge import MODELS_DIR
-from edge.scoring.learned.chain import DEFAULT_CHAIN, expand_chain, load_chain, resolve
+from edge.model_chain import DEFAULT_CHAIN, expand_chain, load_chain, resolve
 
 from .conftest import run_cli
 
@@ -34,11 +34,12 @@ def models_dir(tmp_path) -> Path:
     return folder
 
 
-def profile(folder: Path, name: str, scorer) -> Path:
+def profile(folder: Path, name: str, scorer, policy: str | None = None) -> Path:
     folder.mkdir(exist_ok=True)
     path = folder / f"{name}.yaml"
     value = json.dumps(scorer) if isinstance(scorer, list) else scorer
-    path.write_text(f"device:\n  kind: x86-dev\nrun:\n  scorer: {value}\n")
+    coach = f"coach:\n  policy_path: {policy}\n" if policy else ""
+    path.write_text(f"device:\n  kind: x86-dev\nrun:\n  scorer: {value}\n{coach}")
     return path
 
 
@@ -62,7 +63,8 @@ def test_verify_passes_on_the_shipped_models_and_names_a_tampered_copy(models_di
 
 def test_list_shows_each_artefact_and_what_each_profile_loads(models_dir, tmp_path):
     profiles = tmp_path / "profiles"
-    profile(profiles, "wants-tflite", f"../models/{KEY}.int8.tflite")       # not installed here
+    profile(profiles, "wants-tflite", f"../models/{KEY}.int8.tflite",       # neither is installed here
+            policy="../models/coach_policy.fp16.tflite")
     profile(profiles, "wants-fp32", f"../models/{KEY}.onnx")
     out = run_cli("models", "--models", str(models_dir), "list", "--profiles", str(profiles), "--json",
                   check_json=True).doc
@@ -76,8 +78,16 @@ def test_list_shows_each_artefact_and_what_each_profile_loads(models_dir, tmp_pa
     assert loads["wants-tflite"]["skipped"] == [{"file": f"{KEY}.int8.tflite", "reason": "not installed"},
                                                 {"file": f"{KEY}.fp16.tflite", "reason": "not installed"}]
     assert loads["wants-fp32"]["loads"] == f"{KEY}.onnx" and not loads["wants-fp32"]["skipped"]
+    # the coach's policy falls back along its own chain: fp16 TFLite missing -> fp32 ONNX
+    policy = loads["wants-tflite"]["coach_policy"]
+    assert policy["loads"] == "coach_policy.onnx"
+    assert [s["file"] for s in policy["skipped"]] == ["coach_policy.fp16.tflite", "coach_policy.int8.tflite",
+                                                       "coach_policy.int8.onnx"]
+    default = loads["wants-fp32"]["coach_policy"]                      # no coach key: the fp32 ONNX file first
+    assert default["chain"][0] == "coach_policy.onnx" and default["loads"] == "coach_policy.onnx"
+    assert not default["skipped"]
     text = run_cli("models", "--models", str(models_dir), "list", "--profiles", str(profiles)).stdout
-    assert f"wants-tflite       {KEY}.int8.onnx" in text and "skipped" in text
+    assert f"wants-tflite       {KEY}.int8.onnx, coach_policy.onnx" in text and "skipped" in text
 
 
 def test_the_chain_skips_a_tampered_file_and_a_missing_one(models_dir, tmp_path):
@@ -104,23 +114,24 @@ def test_a_profile_may_name_its_own_chain(tmp_path):
 
 def test_the_box_loads_the_next_file_when_the_first_is_missing(tmp_path):
     from edge.errors import ModelError
+    from edge.scoring.learned import load_scorer
 
     missing = tmp_path / f"{KEY}.int8.tflite"
-    scorer, choice = load_chain([missing, MODELS_DIR / f"{KEY}.onnx"])
+    scorer, choice = load_chain([missing, MODELS_DIR / f"{KEY}.onnx"], load_scorer, "learned scorer")
     assert type(scorer).__name__ == "OnnxScorer" and scorer.info.precision == "fp32"
     assert choice.path == MODELS_DIR / f"{KEY}.onnx" and choice.skipped == [(missing, "not installed")]
     with pytest.raises(ModelError, match=f"{KEY}.int8.tflite: not installed"):
-        load_chain([missing])
+        load_chain([missing], load_scorer, "learned scorer")
 
 
 def test_the_daemon_scores_with_the_first_usable_file_and_logs_the_fallback(models_dir, caplog):
-    from edge.scoring.learned.chain import profile_scorer
+    from edge.model_chain import profile_model
 
     manifest = models_dir / "manifest.json"
     with caplog.at_level("WARNING"):
-        assert profile_scorer(models_dir / f"{KEY}.int8.tflite", manifest) == models_dir / f"{KEY}.int8.onnx"
+        assert profile_model(models_dir / f"{KEY}.int8.tflite", "learned scorer", manifest) == models_dir / f"{KEY}.int8.onnx"
     assert f"{KEY}.int8.tflite: not installed" in caplog.text
-    assert profile_scorer(models_dir / f"{KEY}.onnx", manifest) == models_dir / f"{KEY}.onnx"
+    assert profile_model(models_dir / f"{KEY}.onnx", "learned scorer", manifest) == models_dir / f"{KEY}.onnx"
     nothing = models_dir / "scorer_none.onnx"
-    assert profile_scorer(nothing, manifest) == nothing          # loading it then names the missing file
-    assert profile_scorer(None, manifest) is None
+    assert profile_model(nothing, "learned scorer", manifest) == nothing          # loading it then names the missing file
+    assert profile_model(None, "learned scorer", manifest) is None

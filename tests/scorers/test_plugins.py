@@ -162,7 +162,7 @@ def test_the_written_out_recurrent_layer_computes_what_torch_does(kind):
 
 
 def test_integer_tflite_tensors_are_fed_and_read_through_their_scale():
-    from edge.scoring.learned.tflite import _from_tensor, _to_tensor
+    from edge.litert import from_output as _from_tensor, to_input as _to_tensor
 
     detail = {"dtype": np.int8, "quantization": (0.5, -3)}
     q = _to_tensor(np.array([[-1.0, 0.0, 2.0, 1000.0]], np.float32), detail)

@@ -2,7 +2,8 @@
 
 TFLite models are converted with a fixed batch of one window, so windows are run one by one. The
 model must be listed in models/manifest.json with a `scorer` entry, like the ONNX models. A model
-with integer inputs or outputs (full-integer int8) is fed and read through their scale and zero point.
+with integer inputs or outputs (full-integer int8) is fed and read through their scale and zero point
+(edge/litert.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import ModelError
-from ...models import inference_threads
+from ...litert import from_output, open_interpreter, to_input
 from .base import WindowScorer
 
 
@@ -21,13 +21,7 @@ class TfliteScorer(WindowScorer):
 
     def __init__(self, path: Path):
         super().__init__(path)
-        from ai_edge_litert.interpreter import Interpreter
-
-        try:
-            self.interpreter = Interpreter(model_path=str(self.path), num_threads=inference_threads())
-            self.interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as exc:
-            raise ModelError(f"{self.path}: LiteRT cannot load it ({exc})") from None
+        self.interpreter = open_interpreter(self.path)
         self.input = self.interpreter.get_input_details()[0]
         # Output order is not guaranteed by the converter: match by shape and the manifest's names.
         outs = self.interpreter.get_output_details()
@@ -41,27 +35,12 @@ class TfliteScorer(WindowScorer):
     def run(self, windows: np.ndarray):
         scores, logits, attention = [], [], []
         for w in windows:
-            self.interpreter.set_tensor(self.input["index"], _to_tensor(w[None], self.input))
+            self.interpreter.set_tensor(self.input["index"], to_input(w[None], self.input))
             self.interpreter.invoke()
-            got = [_from_tensor(self.interpreter.get_tensor(o["index"]), o)[0] for o in self.outputs]
+            got = [from_output(self.interpreter.get_tensor(o["index"]), o)[0] for o in self.outputs]
             scores.append(got[0])
             logits.append(got[1])
             if len(got) > 2:
                 attention.append(got[2])
         return np.array(scores), np.array(logits), (np.array(attention) if attention else None)
 
-
-def _to_tensor(x: np.ndarray, detail: dict) -> np.ndarray:
-    dtype = detail["dtype"]
-    if np.issubdtype(dtype, np.integer):
-        scale, zero = detail["quantization"]
-        info = np.iinfo(dtype)
-        return np.clip(np.round(x / scale) + zero, info.min, info.max).astype(dtype)
-    return x.astype(dtype)
-
-
-def _from_tensor(y: np.ndarray, detail: dict) -> np.ndarray:
-    if np.issubdtype(y.dtype, np.integer):
-        scale, zero = detail["quantization"]
-        return (y.astype(np.float32) - zero) * scale
-    return y.astype(np.float32)
