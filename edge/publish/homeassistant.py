@@ -1,7 +1,10 @@
 """Home Assistant MQTT discovery: retained sensor configs that make a box appear in Home Assistant.
 
-    {ha_prefix}/sensor/{object}/config      object = {device}_{what}, '.' in a device id becomes '_'
+    {ha_prefix}/sensor/{node}/{what}/config      node = the device id, '.' becomes '_'
     what: overall, grade, rhythm, sync, technique, expression, interpretation, recommended_task
+
+The device id is Home Assistant's node id (its optional topic level), so one ACL pattern lets each box
+announce its own sensors and no other box's (systemd/mosquitto/perfscore.acl: homeassistant/sensor/%u/#).
 
 Each sensor reads the contract's own retained topics (docs/mqtt.md): the scores from `session`, the task from
 `recommendation`, through a `value_template` on the JSON payload; it is available while `status` says online
@@ -22,12 +25,16 @@ from .topics import Topics
 _OBJECT = re.compile(r"[^A-Za-z0-9_-]")   # Home Assistant's object ids allow only these
 
 
+def node_id(device: str) -> str:
+    return _OBJECT.sub("_", device)
+
+
 def object_id(device: str, what: str) -> str:
-    return _OBJECT.sub("_", f"{device}_{what}")
+    return f"{node_id(device)}_{what}"
 
 
 def config_topic(ha_prefix: str, device: str, what: str) -> str:
-    return f"{ha_prefix}/sensor/{object_id(device, what)}/config"
+    return f"{ha_prefix}/sensor/{node_id(device)}/{what}/config"
 
 
 def _device_block(device: str) -> dict[str, Any]:
@@ -97,4 +104,4 @@ def publish_discovery(publisher, ha_prefix: str) -> int:
     return len(configs)
 
 
-__all__ = ["config_topic", "discovery_configs", "object_id", "publish_discovery"]
+__all__ = ["config_topic", "discovery_configs", "node_id", "object_id", "publish_discovery"]

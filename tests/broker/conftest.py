@@ -18,7 +18,8 @@ for tool in (MOSQUITTO, MOSQUITTO_PASSWD):
 if shutil.which("openssl") is None:
     pytest.skip("the openssl command is not installed (apt-get install openssl)", allow_module_level=True)
 
-USERS = {"box1": "pw-box1", "box2": "pw-box2", "display": "pw-display", "controller": "pw-controller"}
+USERS = {"box1": "pw-box1", "box2": "pw-box2", "display": "pw-display", "controller": "pw-controller",
+         "homeassistant": "pw-homeassistant"}
 
 
 @pytest.fixture(scope="module")

@@ -96,6 +96,28 @@ def test_a_box_cannot_publish_under_another_box_id(client):
     assert sorted(t for t, _ in watcher.messages) == ["perfscore/box1/cmd/marker", "perfscore/box1/session"]
 
 
+def test_a_box_announces_only_itself_to_home_assistant_and_no_one_else_announces(client):
+    """The shipped ACL, unchanged, carries Home Assistant discovery: box1 writes its own sensor configs
+    (homeassistant/sensor/box1/…), not another box's nor outside the sensor tree; displays, the controller
+    and Home Assistant itself write none; Home Assistant reads them and the boxes' retained topics."""
+    ha = client("homeassistant")
+    assert ha.connected, ha.reason
+    ha.subscribe("homeassistant/#")
+    ha.subscribe("perfscore/+/session")
+    box1 = client("box1")
+    for topic in ("homeassistant/sensor/box2/overall/config", "homeassistant/sensor/box10/overall/config",
+                  "homeassistant/sensor/box1x/overall/config", "homeassistant/binary_sensor/box1/x/config",
+                  "homeassistant/sensor/box1_overall/config"):
+        box1.publish(topic, b"forged")
+    for name in ("display", "controller", "homeassistant"):
+        client(name).publish(f"homeassistant/sensor/{name}/overall/config", b"forged")
+    box1.publish("perfscore/box1/session", b'{"overall": 70}')
+    box1.publish("homeassistant/sensor/box1/overall/config", b"mine")     # published last: the marker
+    assert ha.wait_for("homeassistant/sensor/box1/overall/config") == b"mine"
+    assert ha.wait_for("perfscore/box1/session") == b'{"overall": 70}'
+    assert sorted(t for t, _ in ha.messages) == ["homeassistant/sensor/box1/overall/config", "perfscore/box1/session"]
+
+
 def test_a_box_reads_only_its_own_commands(client):
     box1 = client("box1")
     for topic in ("perfscore/box1/cmd/#", "perfscore/box2/cmd/#", "perfscore/#", "#"):

@@ -31,7 +31,7 @@ def test_retained_discovery_configs_render_the_published_values(take_run):
     finally:
         late.close()
     whats = ["overall", "grade", *SUBSCORES, "recommended_task"]
-    assert set(configs) == {f"homeassistant/sensor/demo_{w}/config" for w in whats}
+    assert set(configs) == {f"homeassistant/sensor/demo/{w}/config" for w in whats}
     assert all(retain for _, retain in configs.values())
 
     session = s.sub.on("perfscore/demo/session")[-1]
@@ -43,7 +43,7 @@ def test_retained_discovery_configs_render_the_published_values(take_run):
     assert set(statuses) >= {"online", "stopped"}
     unique_ids = set()
     for what in whats:
-        config, _ = configs[f"homeassistant/sensor/demo_{what}/config"]
+        config, _ = configs[f"homeassistant/sensor/demo/{what}/config"]
         assert REQUIRED <= set(config), REQUIRED - set(config)
         assert config["device"]["identifiers"] == ["perfscore_demo"]
         assert config["availability_topic"] == "perfscore/demo/status"
@@ -57,6 +57,6 @@ def test_retained_discovery_configs_render_the_published_values(take_run):
         assert render(config["availability_template"], statuses["stopped"]) == config["payload_not_available"]
         unique_ids.add(config["unique_id"])
     assert len(unique_ids) == len(whats)
-    explanation = json.loads(render(configs["homeassistant/sensor/demo_sync/config"][0]["json_attributes_template"],
+    explanation = json.loads(render(configs["homeassistant/sensor/demo/sync/config"][0]["json_attributes_template"],
                                     session))["explanation"]
     assert explanation == scores["subscores"]["sync"]["explanation"]

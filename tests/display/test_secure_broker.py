@@ -5,13 +5,11 @@ a box's retained contract payloads; a wrong password shows the broker's refusal,
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import paho.mqtt.client as mqtt
 import pytest
 
-from edge import PROJECT_ROOT
 from edge.config.publish import PublishConfig
 from edge.publish import Publisher
 from edge.publish.examples import DEVICE, examples
@@ -21,22 +19,12 @@ from tests.broker.secure_broker import SecureBroker, make_certificates
 from .browser import console_errors, page_state, wait_page
 
 
-def ha_acl_lines() -> str:
-    """The ACL block docs/display.md tells a deployment to add for Home Assistant discovery."""
-    doc = (PROJECT_ROOT / "docs" / "display.md").read_text()
-    block = re.search(r"```\n(user studio-1\n.*?)```", doc, re.S)
-    assert block, "docs/display.md: the Home Assistant ACL block is missing"
-    return block.group(1)
-
-
 @pytest.fixture(scope="module")
 def secure(tmp_path_factory):
     folder = tmp_path_factory.mktemp("secure-display")
     users = {DEVICE: "box-pw", "display": "display-pw"}
     users["homeassistant"] = "ha-pw"
-    broker = SecureBroker(folder, users, make_certificates(folder / "certs"))
-    with open(broker.acl, "a") as acl:          # docs/display.md's lines for Home Assistant, for this box
-        acl.write("\n" + ha_acl_lines().replace("studio-1", DEVICE) + "\n")
+    broker = SecureBroker(folder, users, make_certificates(folder / "certs"))    # the shipped ACL, unchanged
     broker.start()
     # The box (user = its device id) leaves its retained status, session and recommendation.
     box = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"seed-{DEVICE}")
@@ -73,7 +61,7 @@ def test_a_wrong_password_is_said_on_the_page(secure, studio):
     console_errors(studio.driver)     # a refused websocket may log; read and drop it so later tests start clean
 
 
-def test_the_documented_acl_lets_the_box_announce_itself_to_home_assistant(secure, tmp_path):
+def test_the_shipped_acl_lets_the_box_announce_itself_to_home_assistant(secure, tmp_path):
     broker, _ = secure
     creds = tmp_path / "box.credentials"
     creds.write_text(f"{DEVICE}\nbox-pw\n")

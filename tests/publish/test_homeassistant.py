@@ -22,21 +22,21 @@ def render(template: str, payload: dict) -> str:
 
 def test_a_config_per_sensor_under_the_prefix_with_safe_object_ids():
     configs = discovery_configs(Topics("studio.3", "school"), "ha")
-    assert set(configs) == {f"ha/sensor/studio_3_{w}/config" for w in
+    assert set(configs) == {f"ha/sensor/studio_3/{w}/config" for w in
                             ("overall", "grade", *payloads.SUBSCORES, "recommended_task")}
     for topic, config in configs.items():
         assert config["availability_topic"] == "school/studio.3/status"
         assert config["state_topic"] in ("school/studio.3/session", "school/studio.3/recommendation")
-        assert config["unique_id"] == "perfscore_" + topic.split("/")[2]
+        assert config["unique_id"] == "perfscore_studio_3_" + topic.split("/")[3]
         assert config["device"]["identifiers"] == ["perfscore_studio.3"]
         json.dumps(config)                                   # plain JSON
-    assert config_topic("homeassistant", "a.b", "grade") == "homeassistant/sensor/a_b_grade/config"
+    assert config_topic("homeassistant", "a.b", "grade") == "homeassistant/sensor/a_b/grade/config"
 
 
 def test_templates_give_the_example_values_and_none_where_a_take_was_not_scored():
     ex = examples()
     session, rec = ex["session"], ex["recommendation"]
-    configs = {t.split("/")[2].removeprefix("studio-3_"): c for t, c in discovery_configs(Topics("studio-3")).items()}
+    configs = {t.split("/")[3]: c for t, c in discovery_configs(Topics("studio-3")).items()}
     assert render(configs["overall"]["value_template"], session) == "74.6"
     assert render(configs["grade"]["value_template"], session) == "C"
     assert render(configs["sync"]["value_template"], session) == "72.5"
