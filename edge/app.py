@@ -448,6 +448,11 @@ class App:
                 self._end("stopped", cut_short=False)
 
     def _begin(self, plan: TakePlan) -> None:
+        if self._watch is not None:
+            # The take poses with a landmarker of its own: the watcher's would sit idle through the take and
+            # hold its memory (0.1–0.2 GB) while the take's and the measuring of the last take need theirs.
+            self._watch.close()
+            self._watch = None
         plan.started_at = time.time()
         self._take = Take(self.source.info, self.settings, name=f"take {plan.id}", pose_fps=self.run_cfg.pose_fps,
                           rebase=not self.once)
