@@ -14,10 +14,11 @@ render and overall:
 - tempo at the written level: within 4 % of the written tempo;
 - octave-tolerant: within 4 % of the tempo ×½, ×2, ×⅓ or ×3;
 - beat F-measure (mir_eval.beat.f_measure, 70 ms window, no beats trimmed);
-- the same with the reference MIDI's tempo and time signature as a cue (what `--reference` gives).
+- the same with the reference MIDI as a cue (what `--reference` gives): its tempo and time signature
+  (the level) and its notes in written beats (the grid's phase, beats.py: _reference_phase).
 
 Held out while the level constants in edge/features/audio/tempo_level.py and the phase constants in
-edge/features/audio/beats.py were chosen: every guitar
+edge/features/audio/beats.py (REFERENCE_PHASE_MARGIN too) were chosen: every guitar
 render and the pieces haydn-op1no1-1, mozart-k155-3, chorale-bwv254 and schumann-polonaise-1 (rows
 marked "held_out"); the summary reports them separately. The level weights were also checked on 34
 more renders of the development pieces only (piano, organ and strings, no drums, tempi drawn from
@@ -94,7 +95,7 @@ def run_music_case(args) -> dict:
     from edge.config import Settings
     from edge.features.audio import choose_beats_again, extract_audio_features
     from edge.features.audio.tempo_level import LevelCues
-    from edge.features.notes import read_midi_meter
+    from edge.features.notes import read_midi, read_midi_meter
     from training.data.rhythm_renders import render_piece
 
     piece_id, bpm, instrument, drums, scratch = args
@@ -102,7 +103,9 @@ def run_music_case(args) -> dict:
     settings = Settings()
     audio = extract_audio_features(render.audio, settings.audio)
     meter = read_midi_meter(render.reference_midi)
-    with_ref = choose_beats_again(audio, LevelCues(reference_period_s=60.0 / meter.beat_bpm))
+    period = 60.0 / meter.beat_bpm     # the reference's written beat, and its notes in those beats (as analysis.py)
+    notes_beats = read_midi(render.reference_midi).onsets / period
+    with_ref = choose_beats_again(audio, LevelCues(reference_period_s=period, reference_onsets_beats=notes_beats))
     truth = render.beats_s
 
     def f_measure(beats):
@@ -172,6 +175,9 @@ def summarise(music: list[dict], dance: list[dict]) -> dict:
         "without_drums_written_level": share([r for r in music if not r["drums"]], "written_level"),
         "with_reference_written_level": share(music, "written_level", "with_reference"),
         "with_reference_beat_f_mean": round(float(np.mean([r["with_reference"]["beat_f"] for r in music])), 3),
+        "development_with_reference_beat_f_mean": round(float(np.mean([r["with_reference"]["beat_f"]
+                                                                        for r in dev])), 3),
+        "held_out_with_reference_beat_f_mean": round(float(np.mean([r["with_reference"]["beat_f"] for r in held])), 3),
         "ambiguous_flagged_among_wrong": share([r for r in music if not r["written_level"]], "ambiguous"),
         "ambiguous_flagged_among_right": share([r for r in music if r["written_level"]], "ambiguous"),
     }

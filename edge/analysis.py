@@ -210,7 +210,9 @@ def measure(path: str | Path, info: SourceInfo, pose: PoseTrack | None, samples:
     # The cues outside the audio meet here: the reference's written beat and the dancer's own period
     # choose the beat level again (cheap: the audio's envelopes are kept, nothing is re-analysed).
     if audio is not None and not audio.silent:
-        cues = LevelCues(reference_period_s=_reference_beat_period(reference),
+        period = _reference_beat_period(reference)
+        cues = LevelCues(reference_period_s=period,
+                         reference_onsets_beats=_reference_onset_beats(reference, period, settings.reference.part),
                          motion_period_s=motion_period(motion_beats) if len(motion_beats) else None)
         if cues.reference_period_s or cues.motion_period_s:
             audio = choose_beats_again(audio, cues)
@@ -249,6 +251,18 @@ def _reference_beat_period(reference: str | Path | None) -> float | None:
         return None
     try:
         return 60.0 / read_midi_meter(reference).beat_bpm
+    except MediaError:
+        return None
+
+
+def _reference_onset_beats(reference: str | Path | None, period: float | None, part: str | None
+                           ) -> np.ndarray | None:
+    """The MIDI reference's note onsets in written beats from its time 0 (at its first tempo): where its
+    notes fall in the beat places the beat grid's phase (beats.py: _reference_phase). None without one."""
+    if period is None:
+        return None
+    try:
+        return read_midi(reference, part=part).onsets / period
     except MediaError:
         return None
 

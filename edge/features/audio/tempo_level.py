@@ -22,6 +22,8 @@ fit the notes at least as well as the beat. What does tell the levels apart:
   Moelants & McKinney 2004; Ellis 2007 uses the same shape).
 - The reference's written beat (MIDI tempo and time signature; the dotted quarter in 6/8, 9/8, 12/8),
   when one is given: a log-normal bonus around it, wide enough for a performance ±20 % off the mark.
+  Its notes (`LevelCues.reference_onsets_beats`) do not vote on the level; they place the chosen
+  grid's phase (beats.py: `_reference_phase`).
 - A dancer's own period: the interval at which the movement's beats fall, a bonus for the level that matches it.
 
 Each candidate's score is the sum of those terms; the margin to the best other level is the confidence.
@@ -62,6 +64,9 @@ LEVEL_FACTORS = (1 / 3, 1 / 2, 1.0, 2.0, 3.0)
 class LevelCues:
     """Everything outside the audio that says which level is the beat (None = not known)."""
     reference_period_s: float | None = None    # written beat of the reference, at its own tempo
+    # The reference's note onsets in written beats from its time 0 (a beat): where in the beat its notes
+    # start (a pickup, an anacrusis figure), which places the grid's phase when the audio alone cannot.
+    reference_onsets_beats: np.ndarray | None = None
     motion_period_s: float | None = None       # period of the dancer's movement beats
 
 
