@@ -45,17 +45,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def load_q_network(checkpoint: Path):
-    from training.coach.dqn import QNetwork
+    """The policy network of a coach checkpoint: a DQN's Q-network (plain or dueling) or a PPO actor
+    (training/coach/checkpoints.py); either maps an observation to 4 scores whose argmax is the task."""
+    from training.coach.checkpoints import build
     from training.torch_files import load_torch_file
 
     data = load_torch_file(checkpoint, missing_hint=" (run `perfscore train coach` first)")
     missing = {"state_dict", "obs_dim", "n_actions", "hidden", "observation_version", "window"} - set(data)
     if missing:
         raise PerfscoreError(f"{checkpoint}: not a coach DQN checkpoint (missing {', '.join(sorted(missing))})")
-    net = QNetwork(data["obs_dim"], data["n_actions"], data["hidden"])
-    net.load_state_dict(data["state_dict"])
-    net.eval()
-    return net, data
+    return build(data), data
+
+
+def describe(data: dict) -> tuple[str, str, str]:
+    """(results.json method, short name, what the scores are) of a checkpoint."""
+    if data.get("kind") == "ppo_actor":
+        return "ppo", "PPO actor", "action logits of each practice task type (argmax = PPO's greedy task)"
+    return "dqn", "DQN Q-network", "Q-value of each practice task type"
 
 
 def parity_inputs(obs_dim: int, n: int = 4096, seed: int = 0):
@@ -95,13 +101,13 @@ def parity(net, onnx_path: Path, obs_dim: int) -> float:
 
 
 
-def heldout_metrics(results_path: Path | None, seed: int) -> dict:
+def heldout_metrics(results_path: Path | None, seed: int, method: str = "dqn") -> dict:
     if results_path is None or not results_path.is_file():
         return {}
     results = json.loads(results_path.read_text())
-    if "dqn" not in results:
+    if method not in results:
         return {}
-    dqn = results["dqn"]
+    dqn = results[method]
     per_seed = lambda key: dqn[key]["per_seed"][seed] if seed < len(dqn[key]["per_seed"]) else None  # noqa: E731
     return {
         "heldout_cumulative_reward": per_seed("cumulative_reward"),
@@ -128,16 +134,19 @@ def export_policy(checkpoint: Path, out: Path = DEFAULT_OUT, results: Path | Non
         raise ModelError(f"{out}: ONNX output differs from torch by {max_diff:.2e} (> {PARITY_TOLERANCE:.0e}); not exported")
     if results is None:
         results = Path(checkpoint).resolve().parent.parent / "results.json"
+    method, name, scores = describe(data)
     return record_artifact(
         out, kind="onnx-policy", manifest_path=manifest_path,
-        description="Coach DQN Q-network: observation of a performer → Q-value of each practice task type",
+        description=f"Coach {name}: observation of a performer → {scores}",
         inputs={"observation": {"dtype": "float32", "shape": ["N", OBS_DIM],
                                 "layout": "TP, ME, SR, IS (moving average /100), LP (min-max of ±5), "
                                           "P (4 preferences), recent-task shares (4); see edge/coach/observation.py"}},
         outputs={"q_values": {"dtype": "float32", "shape": ["N", len(ACTIONS)], "actions": list(ACTIONS)}},
         metrics={"parity_max_abs_diff": max_diff, "parity_tolerance": PARITY_TOLERANCE,
-                 **heldout_metrics(results, data.get("seed", 0))},
-        provenance={"trained_by": "perfscore train coach (training/coach/dqn.py)",
+                 **heldout_metrics(results, data.get("seed", 0), method)},
+        provenance={"trained_by": "perfscore train coach (training/coach/"
+                                  + ("sb3_agents.py, PPO" if method == "ppo" else "dqn.py") + ")",
+                    "method": method, "settings": data.get("args"),
                     "exported_by": "perfscore export coach (export/coach_policy.py)",
                     "checkpoint": shown(checkpoint), "seed": data.get("seed"), "episodes": data.get("episodes"),
                     "opset": OPSET},
@@ -204,7 +213,7 @@ def export_int8(net, data: dict, fp32: Path, tflite: bool, manifest_path: Path =
             shutil.copyfile(candidate, target)
             done.append(dict(record_artifact(
                 target, kind=kind, manifest_path=manifest_path, precision=precision,
-                description=f"Coach DQN Q-network, {method}", parity=attempts[-1]["parity"], parity_on=parity_on,
+                description=f"Coach {describe(data)[1]}, {method}", parity=attempts[-1]["parity"], parity_on=parity_on,
                 quantisation={"method": method, "calibration": calib_on, "attempts": attempts,
                               "bytes_fp32": bytes_fp32}, **base, **extra), file=name))
         else:
@@ -245,7 +254,7 @@ def export_int8(net, data: dict, fp32: Path, tflite: bool, manifest_path: Path =
         parity = policy_parity(got[0], truth)
         done.append(dict(record_artifact(
             float_tflite, kind="tflite-policy", manifest_path=manifest_path, precision="fp32",
-            description="Coach DQN Q-network, TFLite fp32 (litert-torch), batch of one observation",
+            description=f"Coach {describe(data)[1]}, TFLite fp32 (litert-torch), batch of one observation",
             parity=parity, parity_on=parity_on, **(base | {"inputs": {"observation": dict(
                 base["inputs"]["observation"], shape=[1, data["obs_dim"]])}})), file=float_tflite.name))
         def judge(candidate: Path):

@@ -19,7 +19,18 @@ from training.coach.env import CoachEnv
 from training.coach.students import heldout_profiles
 
 SHIPPED = MODELS_DIR / "coach_policy.onnx"
-SHIPPED_CHECKPOINT = PROJECT_ROOT / "reports" / "coach" / "checkpoints" / "dqn_seed0.pt"
+
+
+def shipped_checkpoint() -> Path:
+    """The checkpoint the shipped policy was exported from, as its manifest entry records it."""
+    try:
+        entry = json.loads((MODELS_DIR / "manifest.json").read_text())["artifacts"]["coach_policy.onnx"]
+        return PROJECT_ROOT / entry["provenance"]["checkpoint"]
+    except (OSError, KeyError, ValueError):
+        return PROJECT_ROOT / "reports" / "coach" / "checkpoints" / "dqn_seed0.pt"
+
+
+SHIPPED_CHECKPOINT = shipped_checkpoint()
 
 
 def save_checkpoint(path: Path, version: str = OBSERVATION_VERSION) -> Path:

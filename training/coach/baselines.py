@@ -43,19 +43,26 @@ def rule_expert(obs: np.ndarray, threshold: float = EXPERT_THRESHOLD) -> np.ndar
 # ---- tabular Q-learning -------------------------------------------------------------------
 # State = weakest skill (4) × ASM band (<40, 40–70, ≥70: 3) × preferred task (4)
 #         × most frequent recent task (none + 4: 5)  → 240 states.
+# The bands are the discretisation's one knob (tuning.py may choose finer ones).
 ASM_BANDS = (40.0, 70.0)
-N_STATES = 4 * 3 * 4 * 5
 
 
-def discretise(obs: np.ndarray) -> np.ndarray:
+def n_states(bands: tuple[float, ...] = ASM_BANDS) -> int:
+    return 4 * (len(bands) + 1) * 4 * 5
+
+
+N_STATES = n_states()
+
+
+def discretise(obs: np.ndarray, bands: tuple[float, ...] = ASM_BANDS) -> np.ndarray:
     obs = np.atleast_2d(obs)
     skills = obs[:, :4] * 100.0
     weakest = np.argmin(skills, axis=1)
-    band = np.digitize(skills.mean(axis=1), ASM_BANDS)
+    band = np.digitize(skills.mean(axis=1), bands)
     preferred = np.argmax(obs[:, 5:9], axis=1)
     shares = obs[:, 9:13]
     recent = np.where(shares.max(axis=1) > 0, np.argmax(shares, axis=1) + 1, 0)
-    return ((weakest * 3 + band) * 4 + preferred) * 5 + recent
+    return ((weakest * (len(bands) + 1) + band) * 4 + preferred) * 5 + recent
 
 
 @dataclass
@@ -66,17 +73,19 @@ class QLearningArgs:
     start_e: float = 1.0
     end_e: float = 0.05
     exploration_steps: int = 20_000   # same ε schedule as the DQN
+    asm_bands: tuple[float, ...] = ASM_BANDS
 
 
 class TabularQ:
-    def __init__(self, n_states: int = N_STATES, n_actions: int = len(ACTIONS)):
-        self.q = np.zeros((n_states, n_actions))
+    def __init__(self, bands: tuple[float, ...] = ASM_BANDS, n_actions: int = len(ACTIONS)):
+        self.bands = tuple(bands)
+        self.q = np.zeros((n_states(self.bands), n_actions))
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        return np.argmax(self.q[discretise(obs)], axis=1)
+        return np.argmax(self.q[discretise(obs, self.bands)], axis=1)
 
     def update(self, obs, action: int, reward: float, next_obs, terminated: bool, lr: float, gamma: float) -> None:
-        s, s_next = discretise(obs)[0], discretise(next_obs)[0]
+        s, s_next = discretise(obs, self.bands)[0], discretise(next_obs, self.bands)[0]
         target = reward + (0.0 if terminated else gamma * self.q[s_next].max())
         self.q[s, action] += lr * (target - self.q[s, action])
 
@@ -84,7 +93,7 @@ class TabularQ:
 def train_q_learning(env, args: QLearningArgs, seed: int, on_step=None) -> TabularQ:
     """One-step Q-learning; `on_step(global_step, policy)` is called after every step."""
     rng = np.random.default_rng(seed)
-    agent = TabularQ()
+    agent = TabularQ(args.asm_bands)
     obs, _ = env.reset(seed=seed)
     for step in range(args.total_timesteps):
         epsilon = max(args.end_e, args.start_e + (args.end_e - args.start_e) * step / args.exploration_steps)

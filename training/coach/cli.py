@@ -16,9 +16,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "coach", help="train the practice-task policy (DQN) and compare it with baselines over seeds",
         description="Train the DQN and every baseline on simulated students, evaluate on held-out students, "
                     "write DIR/results.json, curves.json, report.md and plots.")
-    parser.add_argument("--seeds", type=int, default=10, help="independent seeds (default 10)")
-    parser.add_argument("--episodes", type=int, default=100,
-                        help="training episodes; one episode = a 10-task session for each of 50 students (default 100)")
+    parser.add_argument("action", nargs="?", choices=["tune"],
+                        help="tune: equal-budget Optuna tuning of dqn, ppo and q_learning on validation students "
+                             "(training/coach/tuning.py) instead of the comparison")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="independent seeds (default 10; with tune: seeds per trial, default 2)")
+    parser.add_argument("--episodes", type=int, default=None,
+                        help="training episodes; one episode = a 10-task session for each of 50 students "
+                             "(default 100; with tune: per seed of a trial, default 40)")
+    parser.add_argument("--trials", type=int, default=10, help="with tune: Optuna trials per method (default 10)")
+    parser.add_argument("--tuned", type=Path, default=None, metavar="TUNING_JSON",
+                        help="train dqn, ppo and q_learning with the best params of this tuning.json "
+                             "(e.g. reports/coach/tuning/tuning.json) and add its trials to results.json")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="where results and plots go")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPU count)")
     parser.add_argument("--methods", default=None,
@@ -35,6 +44,12 @@ def run(args: argparse.Namespace) -> int:
     require_extra("train", "torch", "gymnasium", "stable_baselines3", "matplotlib")
     from .experiment import ALL_METHODS, KNOWN_METHODS, run_comparison
 
+    if args.action == "tune":
+        return run_tune(args)
+    args.seeds = 10 if args.seeds is None else args.seeds
+    args.episodes = 100 if args.episodes is None else args.episodes
+    if args.tuned is not None and not args.tuned.is_file():
+        raise PerfscoreError(f"--tuned {args.tuned}: no such tuning file (run `perfscore train coach tune` first)")
     if args.seeds < 1:
         raise PerfscoreError(f"--seeds must be at least 1, got {args.seeds}")
     if args.episodes < 4:
@@ -51,6 +66,31 @@ def run(args: argparse.Namespace) -> int:
     results = run_comparison(args.out, args.seeds, args.episodes, methods, args.jobs,
                              progress=lambda line: print(line, file=sys.stderr, flush=True),
                              command="perfscore train coach " + " ".join(sys.argv[sys.argv.index("coach") + 1:]
-                                                                         if "coach" in sys.argv else []))
+                                                                         if "coach" in sys.argv else []),
+                             tuning=args.tuned)
     print(f"wrote {args.out / 'results.json'} ({results['run']['wall_time_s'] / 60:.1f} min)")
+    return 0
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from edge.errors import PerfscoreError
+
+    from ..cli import require_extra
+
+    require_extra("train", "optuna")
+    from .tuning import TUNED_METHODS, tune
+
+    seeds = 2 if args.seeds is None else args.seeds
+    episodes = 40 if args.episodes is None else args.episodes
+    if args.trials < 1 or seeds < 1 or episodes < 1:
+        raise PerfscoreError(f"tune: --trials, --seeds and --episodes must be at least 1, got {args.trials}, {seeds}, {episodes}")
+    methods = TUNED_METHODS
+    if args.methods:
+        methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+        unknown = [m for m in methods if m not in TUNED_METHODS]
+        if unknown:
+            raise PerfscoreError(f"--methods: cannot tune {', '.join(unknown)}; choose from {', '.join(TUNED_METHODS)}")
+    tune(args.out, args.trials, seeds, episodes, methods,
+         progress=lambda line: print(line, file=sys.stderr, flush=True))
+    print(f"wrote {args.out / 'tuning.json'}")
     return 0

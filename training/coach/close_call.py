@@ -28,12 +28,10 @@ MARGINS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 NOISE_BASE = 11_000_000
 
 
-def load_q(checkpoint: str | Path) -> QNetwork:
-    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    net = QNetwork(ckpt["obs_dim"], ckpt["n_actions"], ckpt.get("hidden", 64))
-    net.load_state_dict(ckpt["state_dict"])
-    net.eval()
-    return net
+def load_q(checkpoint: str | Path) -> torch.nn.Module:
+    """Any coach checkpoint (plain or dueling DQN, PPO actor): training/coach/checkpoints.py."""
+    from .checkpoints import load
+    return load(checkpoint)
 
 
 def swapping_policy(net: QNetwork, threshold: float, margins: list):

@@ -74,8 +74,11 @@ def dqn_args(seed: int, episodes: int, soft: bool = False):
     return replace(args, tau=0.005, target_network_frequency=1) if soft else args
 
 
-def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = None) -> dict:
-    """Train (if the method learns) and evaluate one method on one seed; returns its metrics."""
+def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = None,
+            params: dict | None = None) -> dict:
+    """Train (if the method learns) and evaluate one method on one seed; returns its metrics.
+
+    `params`: tuned settings of dqn, ppo or q_learning (tuning.py's best params); None = the defaults."""
     import torch
     torch.set_num_threads(1)
 
@@ -96,7 +99,17 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
                 evaluate_curve(make_policy(model))
         return on_step
 
-    if method == "dqn":
+    if method == "dqn" and params is not None:
+        from . import checkpoints
+        from .dqn import greedy_policy, train
+        from .tuning import dqn_settings
+        args = dqn_settings(params, seed, episodes)
+        q_network = train(args, env, every_episode(greedy_policy))
+        policy = greedy_policy(q_network)
+        if checkpoint_dir:
+            checkpoints.save(Path(checkpoint_dir) / f"dqn_seed{seed}.pt", "dqn", q_network, args.hidden, WINDOW,
+                             seed, episodes, args)
+    elif method == "dqn":
         from .dqn import greedy_policy, train
         q_network = train(dqn_args(seed, episodes), env, every_episode(greedy_policy))
         policy = greedy_policy(q_network)
@@ -115,9 +128,20 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
         policy = sb3_policy(train_sb3_dqn(env, dqn_args(seed, episodes), every_episode(sb3_policy)))
     elif method == "ppo":
         from .sb3_agents import sb3_policy, train_ppo
-        policy = sb3_policy(train_ppo(env, total_steps, seed, on_step=every_episode(sb3_policy)))
+        from .tuning import ppo_settings
+        settings = ppo_settings(params) if params is not None else {}
+        model = train_ppo(env, total_steps, seed, on_step=every_episode(sb3_policy), **settings)
+        policy = sb3_policy(model)
+        if checkpoint_dir and params is not None:    # the actor alone, exportable like the DQN
+            from . import checkpoints
+            checkpoints.save(Path(checkpoint_dir) / f"ppo_seed{seed}.pt", "ppo_actor", checkpoints.ppo_actor(model),
+                             int(settings.get("hidden", 64)), WINDOW, seed, episodes, settings)
     elif method == "q_learning":
-        args = QLearningArgs(total_timesteps=total_steps)
+        if params is not None:
+            from .tuning import q_settings
+            args = q_settings(params, episodes)
+        else:
+            args = QLearningArgs(total_timesteps=total_steps)
         policy = train_q_learning(env, args, seed, every_episode(lambda agent: agent))
     elif method in ("random",) + tuple(HEURISTICS):
         for episode in range(episodes):   # nothing to learn: the same evaluation, episode after episode
@@ -149,6 +173,7 @@ def run_job(method: str, seed: int, episodes: int, checkpoint_dir: str | None = 
         "action_share_by_cohort": {c: action_shares(actions[cohort == i]) for i, c in enumerate(COHORTS)},
         "wall_time_s": time.perf_counter() - start,
         "cpu_time_s": time.process_time() - cpu_start,
+        **({"tuned_params": params} if params is not None else {}),
     }
 
 
@@ -226,18 +251,24 @@ def git_commit() -> str | None:
 
 
 def run_comparison(out: Path, seeds: int = 10, episodes: int = 100, methods: tuple[str, ...] = ALL_METHODS,
-                   jobs: int | None = None, progress=print, command: str | None = None) -> dict:
+                   jobs: int | None = None, progress=print, command: str | None = None,
+                   tuning: Path | None = None) -> dict:
+    """`tuning`: a tuning.json (tuning.py); its best params train dqn, ppo and q_learning, and results.json
+    gains a `tuning` block (spaces, budgets, every trial, best params)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = jobs or os.cpu_count() or 1
     work = sorted(((m, s) for m in methods for s in range(seeds)),
                   key=lambda ms: (COST_ORDER.index(ms[0]), ms[1]))
     checkpoints = str(out / "checkpoints")
+    tuning_doc = json.loads(Path(tuning).read_text()) if tuning else None
+    from .tuning import best_params
+    tuned = best_params(tuning_doc) if tuning_doc else {}
     start = time.perf_counter()
     load_before = os.getloadavg()
     done: list[dict] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(run_job, m, s, episodes, checkpoints): (m, s) for m, s in work}
+        futures = {pool.submit(run_job, m, s, episodes, checkpoints, tuned.get(m)): (m, s) for m, s in work}
         for future in as_completed(futures):
             job = future.result()
             done.append(job)
@@ -246,6 +277,9 @@ def run_comparison(out: Path, seeds: int = 10, episodes: int = 100, methods: tup
     wall = time.perf_counter() - start
     results = aggregate(done, methods, seeds, episodes)
     results["conditions"] = conditions()
+    if tuning_doc:
+        results["conditions"]["tuned"] = {"from": str(tuning), "params": tuned}
+        results["tuning"] = {k: v for k, v in tuning_doc.items() if k != "schema"} | {"file": str(tuning)}
     results["run"] = {"wall_time_s": wall, "processes": jobs, "cpu_count": os.cpu_count(),
                       "load_average_before": load_before, "load_average_after": os.getloadavg(),
                       "python": platform.python_version(), "git_commit": git_commit(),
@@ -259,3 +293,64 @@ def run_comparison(out: Path, seeds: int = 10, episodes: int = 100, methods: tup
     plot_all(results, curves(done, methods), out)
     write_report(results, out / "report.md")
     return results
+
+
+def merge_runs(pieces: list[Path], out: Path, methods: tuple[str, ...] | None = None,
+               tuning: Path | None = None) -> dict:
+    """One comparison from runs of the same seeds and episodes made in pieces (e.g. the DQN's jobs started
+    while PPO was still being tuned): their jobs.json re-aggregated, checkpoints copied, report and plots redrawn.
+
+        python -m training.coach.experiment --merge DIR1 DIR2 --tuned reports/coach/tuning/tuning.json --out reports/coach
+    """
+    import shutil
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = [json.loads((Path(p) / "results.json").read_text()) for p in pieces]
+    done = [j for p in pieces for j in json.loads((Path(p) / "jobs.json").read_text())]
+    seeds, episodes = {r["seeds"] for r in runs}, {r["episodes"] for r in runs}
+    if len(seeds) != 1 or len(episodes) != 1:
+        raise ValueError(f"merge: pieces differ in seeds {sorted(seeds)} or episodes {sorted(episodes)}")
+    present = [m for r in runs for m in r["methods"]]
+    if len(present) != len(set(present)):
+        raise ValueError(f"merge: a method is in more than one piece ({present})")
+    methods = methods or tuple(m for m in METHODS + CROSS_CHECK + ABLATIONS if m in present)
+    results = aggregate(done, methods, seeds.pop(), episodes.pop())
+    results["conditions"] = conditions()
+    tuning_doc = json.loads(Path(tuning).read_text()) if tuning else None
+    if tuning_doc:
+        from .tuning import best_params
+        tuned = best_params(tuning_doc)
+        used = {j["method"]: j.get("tuned_params") for j in done if j["method"] in tuned}
+        stale = [m for m, p in used.items() if p != tuned[m]]
+        if stale:
+            raise ValueError(f"merge: {', '.join(stale)} trained with other params than {tuning}'s best")
+        results["conditions"]["tuned"] = {"from": str(tuning), "params": tuned}
+        results["tuning"] = {k: v for k, v in tuning_doc.items() if k != "schema"} | {"file": str(tuning)}
+    results["run"] = {"pieces": [dict(r["run"], methods=r["methods"], out=str(p)) for r, p in zip(runs, pieces)],
+                      "wall_time_s": max(r["run"]["wall_time_s"] for r in runs),
+                      "processes": sum(r["run"]["processes"] for r in runs),
+                      "command": " ; ".join(r["run"]["command"] for r in runs)}
+    for p in pieces:
+        for ckpt in sorted((Path(p) / "checkpoints").glob("*.pt")):
+            if Path(p).resolve() != out.resolve():
+                (out / "checkpoints").mkdir(exist_ok=True)
+                shutil.copyfile(ckpt, out / "checkpoints" / ckpt.name)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "curves.json").write_text(json.dumps({"episodes": results["episodes"], "curves": curves(done, methods)}) + "\n")
+    (out / "jobs.json").write_text(json.dumps(sorted(done, key=lambda j: (j["method"], j["seed"]))) + "\n")
+    from .plots import plot_all
+    from .report import write_report
+    plot_all(results, curves(done, methods), out)
+    write_report(results, out / "report.md")
+    return results
+
+
+if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description="merge comparison runs made in pieces")
+    parser.add_argument("--merge", type=Path, nargs="+", required=True, metavar="DIR")
+    parser.add_argument("--tuned", type=Path, default=None)
+    parser.add_argument("--out", type=Path, required=True)
+    a = parser.parse_args()
+    merge_runs(a.merge, a.out, tuning=a.tuned)

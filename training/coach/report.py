@@ -53,6 +53,24 @@ def cohort_table(results: dict) -> str:
     return "\n".join(rows)
 
 
+def tuning_table(results: dict) -> str:
+    """Per tuned method: budget, CPU time, best validation reward and best params (results.json's tuning block)."""
+    tuning = results.get("tuning")
+    if not tuning:
+        return ""
+    rows = ["| Method | Trials × seeds × episodes | Env steps | CPU time | Best validation reward | Best params |",
+            "|---|---|---|---|---|---|"]
+    for m, block in tuning["methods"].items():
+        if "best" not in block:          # a method still being tuned when the run started
+            continue
+        b = block["budget"]
+        params = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in block["best"]["params"].items())
+        rows.append(f"| {results[m]['label'] if m in results else m} | {b['trials']} × {b['seeds_per_trial']} × "
+                    f"{b['episodes_per_seed']} | {b['env_steps']:,} | {block['cpu_time_s'] / 60:.1f} min "
+                    f"| {block['best']['value']:.1f} (trial {block['best']['number']}) | {params} |")
+    return "\n".join(rows)
+
+
 def write_report(results: dict, path: Path) -> None:
     run = results.get("run", {})
     parts = [
@@ -74,6 +92,8 @@ def write_report(results: dict, path: Path) -> None:
         cohort_table(results),
         "",
     ]
+    if results.get("tuning"):
+        parts += ["## Tuning (validation students, equal budget per method)", "", tuning_table(results), ""]
     cross = results.get("cross_check")
     if cross:
         d = cross["dqn_minus_sb3_dqn"]

@@ -43,9 +43,17 @@ def sb3_policy(model) -> Callable[[np.ndarray], np.ndarray]:
     return act
 
 
-def train_ppo(env, total_timesteps: int, seed: int, gamma: float = 0.95, on_step=None) -> PPO:
+# What tuning.py may set; anything else stays at SB3's default. `hidden` is the width of both 2-layer nets.
+PPO_TUNABLE = ("learning_rate", "n_steps", "batch_size", "ent_coef", "clip_range", "n_epochs", "hidden")
+
+
+def train_ppo(env, total_timesteps: int, seed: int, gamma: float = 0.95, on_step=None, **settings) -> PPO:
+    unknown = set(settings) - set(PPO_TUNABLE)
+    if unknown:
+        raise ValueError(f"train_ppo: unknown setting(s) {sorted(unknown)}; known: {PPO_TUNABLE}")
+    hidden = int(settings.pop("hidden", 64))
     model = PPO("MlpPolicy", env, gamma=gamma, seed=seed, device="cpu", verbose=0,
-                policy_kwargs={"net_arch": [64, 64]})
+                policy_kwargs={"net_arch": [hidden, hidden]}, **settings)
     model.learn(total_timesteps=total_timesteps, callback=_EveryStep(on_step, total_timesteps))
     return model
 
