@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from ..coach.recommend import CLOSE_CALL_MARGIN
 from ..models import ModelInfo
 from . import payloads
 
@@ -62,7 +63,7 @@ def _recommendation() -> dict[str, Any]:
                       "age": {"TP": 1, "ME": 0, "SR": 0, "IS": 2}, "stale": [], "expired": []},
             "model": _POLICY,
             "focus": {"skill": "TP", "subscore": "technique", "value": 70.3, "text": "focus on balance and steady lines"},
-            "confidence": {"margin": 0.32, "runner_up": "EP", "value": 0.32 / (0.32 + 0.1), "close_call": False,
+            "confidence": {"margin": 0.32, "runner_up": "EP", "value": 0.32 / (0.32 + CLOSE_CALL_MARGIN), "close_call": False,
                            "stale": []},
             "override": None,
             "feedback": {name: sub["explanation"] for name, sub in _score()["subscores"].items()
