@@ -45,7 +45,7 @@ class NoteComparison:
     pitch_deviation_cents: float | None  # None: nothing voiced where the note was aligned
     status: str = "played"            # "played", "wrong" (another pitch sounded) or "missed"
     performed_pitch: float | None = None  # MIDI number heard (fractional: cents), None if missed
-    level_db: float | None = None     # the note's own level at its attack (polyphonic path)
+    level_db: float | None = None     # its chord's level at its attack (polyphonic path: chord_level)
 
 
 @dataclass

@@ -8,8 +8,10 @@
    posterior over the note's first part ≥ PLAYED). Wrong: it does not, but a neighbouring key (±1–2
    semitones) that the score does not have there starts and sounds. Missed: neither.
 3. A played note's onset is the peak of its key's onset posterior near the aligned time; its level is
-   the energy of the attack it belongs to (dB, all pitches: a chord's loudness); its cents come from the interpolated spectral peak of its
-   partials over its middle (a sustained note; piano too: its partials hold their pitch while they decay).
+   its chord's (dB: the energy after its onset at the first partials of the keys the score has sounding
+   there, edge.features.chord_level — drums barely reach them); its cents come from the interpolated
+   spectral peak of its partials over its middle (a sustained note; piano too: its partials hold their
+   pitch while they decay).
 4. Timing against a time map as for single lines (Theil–Sen through written vs performed onsets).
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import chroma as ch
+from .chord_level import chord_levels
 from .dtw import dtw_multiscale
 from .notes import Notes
 from .transcription import FPS, LOWEST_KEY, Posteriors, decode_notes, posteriors, to_model_rate
@@ -236,7 +239,7 @@ def check_notes(reference: Notes, written: np.ndarray, performed: np.ndarray, po
     aligned_off = np.interp(reference.offsets, written, performed)
     keys = np.round(reference.pitches).astype(int)
     octave_below = [set(keys[np.abs(reference.onsets - on) < 0.03]) for on in reference.onsets]
-    out = []
+    out, played_keys = [], []
     for n, (on, pitch) in enumerate(zip(reference.onsets, reference.pitches)):
         key = int(round(pitch))
         t = float(aligned_on[n])
@@ -278,12 +281,6 @@ def check_notes(reference: Notes, written: np.ndarray, performed: np.ndarray, po
                 onset = rise if rise is not None else onset
             onset = onset if onset is not None else t
             row["onset"] = onset
-            # Level: the loudness of the attack it belongs to (all pitches, the 100 ms after its onset).
-            # A note's own pitch energy mostly tells its register and its neighbours' partials apart;
-            # what a listener hears as a chord's dynamic is the chord's level.
-            f = int(round((onset - audio_start_s) * ch.FRAME_RATE))
-            if 0 <= f < len(energy):
-                row["level_db"] = float(10 * np.log10(energy[f:f + 5].sum(axis=1).max() + 1e-12))
             held = max(aligned_off[n] - onset, 0.0)
             cents = _cents(x, audio_start_s, played_key, onset + min(0.05, 0.25 * held),
                            onset + min(0.05, 0.25 * held) + min(0.4, 0.6 * held))
@@ -291,6 +288,13 @@ def check_notes(reference: Notes, written: np.ndarray, performed: np.ndarray, po
             if row["status"] == "played" and cents is not None:
                 row["pitch"] = key + cents / 100.0
         out.append(row)
+        played_keys.append(played_key)
+    # Level: the chord's, at the partials of the keys the score has sounding there (chord_level: a
+    # note's own pitch energy mostly tells its register; the attack's broadband energy carries drums).
+    levels = chord_levels(reference.onsets, reference.offsets, played_keys, [r["onset"] for r in out],
+                          energy, audio_start_s)
+    for row, level in zip(out, levels):
+        row["level_db"] = level
     return out
 
 

@@ -35,12 +35,8 @@ def test_clean_music_ranks_above_degraded_copy(music_run, degradation):
     assert float(clean["overall"]) > float(copy["overall"])
 
 
-DRUMS_LEVELS = ("with a drum kit under the piano, a chord's level (all pitches at its attack) carries the drums; "
-                "the wrong-note take's expression then reads 20 points above the clean take's (issue 9, open)")
 POLYPHONIC_CASES = [("h186", degradation, take) for degradation, take in POLYPHONIC_DEGRADED.items()] + [
-    pytest.param("chorale_drums", degradation, take, marks=pytest.mark.xfail(strict=True, reason=DRUMS_LEVELS))
-    if take == "wrong" else ("chorale_drums", degradation, take)
-    for degradation, take in DRUM_BACKED_DEGRADED.items()]
+    ("chorale_drums", degradation, take) for degradation, take in DRUM_BACKED_DEGRADED.items()]
 
 
 @pytest.mark.parametrize("stem,degradation,take", POLYPHONIC_CASES)
