@@ -26,18 +26,25 @@ from edge.models import MANIFEST
 from .manifest import OPSET, shown
 
 PARITY_TOLERANCE = 1e-5
-DEFAULT_CHECKPOINT = PROJECT_ROOT / "reports" / "coach" / "checkpoints" / "dqn_seed0.pt"
+PICK = PROJECT_ROOT / "reports" / "coach" / "validation_pick.json"
+# The policy chosen on validation students (training/coach/pick.py), whichever algorithm trained it.
+DEFAULT_CHECKPOINT = (PROJECT_ROOT / json.loads(PICK.read_text())["chosen_checkpoint"] if PICK.is_file()
+                      else PROJECT_ROOT / "reports" / "coach" / "checkpoints" / "dqn_seed0.pt")
 DEFAULT_OUT = MODELS_DIR / "coach_policy.onnx"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("coach", help="export the coach's DQN policy to ONNX with a parity check",
+    parser = sub.add_parser("coach", help="export the coach's policy to ONNX (and TFLite) with a parity check",
                             description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,
-                        help=f"DQN checkpoint from `perfscore train coach` (default: {DEFAULT_CHECKPOINT.relative_to(PROJECT_ROOT)})")
+                        help="DQN or PPO checkpoint from `perfscore train coach` (default: the one chosen on "
+                             f"validation students, {DEFAULT_CHECKPOINT.relative_to(PROJECT_ROOT)})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="ONNX file to write (default: models/coach_policy.onnx)")
     parser.add_argument("--tflite", action="store_true", help="also TFLite fp32 and int8 (scripts/litert_venv)")
     parser.add_argument("--no-int8", action="store_true", help="the fp32 ONNX file only")
+    parser.add_argument("--close-call", type=Path, default=PROJECT_ROOT / "reports" / "coach" / "close_call.json",
+                        help="the close-call measurement of this checkpoint (python -m training.coach.close_call); "
+                             "its margin goes into the manifest when its checkpoint is this one")
     parser.add_argument("--results", type=Path, default=None,
                         help="results.json of the run, to copy the policy's held-out metrics into the manifest "
                              "(default: results.json next to the checkpoints folder, if present)")
@@ -118,7 +125,7 @@ def heldout_metrics(results_path: Path | None, seed: int, method: str = "dqn") -
 
 
 def export_policy(checkpoint: Path, out: Path = DEFAULT_OUT, results: Path | None = None,
-                  manifest_path: Path = MANIFEST) -> dict:
+                  manifest_path: Path = MANIFEST, close_call: Path | None = None) -> dict:
     from edge.coach.observation import ACTIONS, OBS_DIM, OBSERVATION_VERSION
 
     from .manifest import record_artifact
@@ -152,7 +159,23 @@ def export_policy(checkpoint: Path, out: Path = DEFAULT_OUT, results: Path | Non
                     "opset": OPSET},
         licence="Apache-2.0",
         observation={"version": data["observation_version"], "window": data["window"]},
+        scores=scores_block(checkpoint, method, close_call),
     )
+
+
+def scores_block(checkpoint: Path, method: str, close_call: Path | None) -> dict:
+    """What the box needs to read the policy's four outputs: Q-values (reward units) or a PPO actor's
+    action preferences (logits), and the close-call margin measured for this checkpoint
+    (training/coach/close_call.py: the largest margin whose runner-up costs at most 1 % of the reward)."""
+    block = {"meaning": "preferences" if method == "ppo" else "q_values"}
+    if close_call is not None and Path(close_call).is_file():
+        measured = json.loads(Path(close_call).read_text())
+        if (PROJECT_ROOT / measured["checkpoint"]).resolve() == Path(checkpoint).resolve():
+            full = measured["grid"][0]["reward_per_episode"]
+            block["close_call_margin"] = max(row["threshold"] for row in measured["grid"]
+                                             if row["reward_lost_per_episode"] <= 0.01 * full)
+            block["close_call_measured"] = shown(close_call)
+    return block
 
 
 def observations(net, profiles_of, n: int = 10_000, first_seed: int = 0):
@@ -197,7 +220,7 @@ def export_int8(net, data: dict, fp32: Path, tflite: bool, manifest_path: Path =
     with torch.no_grad():
         truth = net(torch.from_numpy(heldout)).numpy()
     entry = json.loads(manifest_path.read_text())["artifacts"][fp32.name]
-    base = {k: entry[k] for k in ("inputs", "outputs", "licence", "provenance", "observation")}
+    base = {k: entry[k] for k in ("inputs", "outputs", "licence", "provenance", "observation", "scores") if k in entry}
     parity_on = "10,000 observations of held-out simulated students (students.heldout_profiles), greedy torch policy"
     top2 = np.sort(truth, axis=1)[:, -2:]
     # How close the best two tasks' Q-values are: int8 error above these gaps flips the greedy choice.
@@ -279,7 +302,7 @@ def run(args: argparse.Namespace) -> int:
     from training.cli import require_extra
 
     require_extra("export", "torch", "onnx")
-    entry = export_policy(args.checkpoint, args.out, args.results)
+    entry = export_policy(args.checkpoint, args.out, args.results, close_call=args.close_call)
     print(f"wrote {args.out} (sha256 {entry['sha256'][:12]}…, parity max |Δ| {entry['metrics']['parity_max_abs_diff']:.1e})")
     if not args.no_int8:
         net, data = load_q_network(Path(args.checkpoint))

@@ -20,8 +20,8 @@ CORES = {"rpi4": 4, "rpi5": 4, "jetson-orin-nano": 6, "x86-dev": 2}   # the smal
 # What each board's learned scorer runs on: its backend must be installed, its precision is the manifest's.
 SCORER = {"rpi4": ("tflite", "int8-dynamic"), "rpi5": ("tflite", "int8-dynamic"),
           "jetson-orin-nano": ("onnxruntime", "fp32"), "x86-dev": ("onnxruntime", "fp32")}
-# The coach's policy: LiteRT fp16 on a Pi (int8 flips close calls, models/manifest.json), ONNX fp32 elsewhere.
-POLICY = {"rpi4": ("tflite", "fp16"), "rpi5": ("tflite", "fp16"),
+# The coach's policy: LiteRT int8 on a Pi (within its 99 % action-agreement bound, models/manifest.json), ONNX fp32 elsewhere.
+POLICY = {"rpi4": ("tflite", "int8"), "rpi5": ("tflite", "int8"),
           "jetson-orin-nano": ("onnxruntime", "fp32"), "x86-dev": ("onnxruntime", "fp32")}
 BACKEND_MODULE = {"onnxruntime": "onnxruntime", "tflite": "ai_edge_litert"}
 RECOVER_S = 5.0     # issue 11's target: results flow again ≤ 5 s after a fault clears

@@ -29,6 +29,12 @@ class CoachPolicy:
         if trained.get("window") != window:
             raise ModelError(f"{self.path}: trained with window W={trained.get('window')}, config coach.window is "
                              f"{window}; set coach.window to {trained.get('window')} or retrain")
+        # What the four outputs mean (export/coach_policy.py: scores_block): a DQN's Q-values, in reward units,
+        # or a PPO actor's action preferences (logits); the margin under which a choice is a close call was
+        # measured for this policy. Round-1 files carry neither: Q-values, the box's default margin.
+        scores = self.entry.get("scores") or {}
+        self.meaning: str = scores.get("meaning", "q_values")
+        self.close_call_margin: float | None = scores.get("close_call_margin")
         self.backend = backend_of(self.path)
         if self.backend == "tflite":
             self._run = _litert_runner(self.path)

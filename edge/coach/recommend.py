@@ -7,10 +7,11 @@ too long ago, student.py) is not guessed: the task that measures it comes first,
 consulted. A teacher's override (store.set_override) wins over the policy for the next recommendation;
 the policy's own choice is still said.
 
-Confidence: the margin Q(best) − Q(runner-up), in reward units (ASM points of expected discounted
-return). Below CLOSE_CALL_MARGIN the choice is "a close call": on validation students, taking the
-runner-up in every such decision costs at most 1 % of the reward (reports/coach/close_call.json). The number
-`confidence` = margin / (margin + CLOSE_CALL_MARGIN) is 0 for a tie, 0.5 at the threshold, → 1 for
+Confidence: the margin best − runner-up of the policy's scores (a DQN's Q-values, in reward units;
+a PPO actor's action preferences). Below the policy's close-call margin (its manifest entry; else
+CLOSE_CALL_MARGIN) the choice is "a close call": on validation students, taking the runner-up in every
+such decision costs at most 1 % of the reward (reports/coach/close_call.json). The number
+`confidence` = margin / (margin + that margin) is 0 for a tie, 0.5 at the threshold, → 1 for
 a clear choice. Focus: the weakest sub-score behind the chosen task's skill in the latest assessment
 that measured it, as words a performer acts on ("focus on pitch accuracy").
 """
@@ -35,9 +36,11 @@ MEASURES = {
     "IS": ("CIT", "interpretative skill is measured only against a reference performance"),
 }
 
-# Q(best) − Q(runner-up) below this is a close call: the largest margin at which taking the runner-up
-# costs at most 1 % of the reward, measured for the shipped policy on validation students (below 0.05:
-# 0.7 %; below 0.1: 2.0 %; below 0.2: 5.3 %): reports/coach/close_call.json, python -m training.coach.close_call.
+# Best − runner-up below a policy's close-call margin is a close call: the largest margin at which taking
+# the runner-up costs at most 1 % of the reward on validation students, measured for each exported policy
+# and kept in its manifest entry (training/coach/close_call.py, export/coach_policy.py). A policy file
+# without one is read with this default: a tuned DQN's Q-value margin (reports/coach/close_call_dqn_seed0.json:
+# below 0.05 the runner-up costs 0.7 %, below 0.1 2.0 %).
 CLOSE_CALL_MARGIN = 0.05
 
 # The sub-scores behind each skill, and what to focus on when one of them is the weakest.
@@ -123,11 +126,10 @@ def focus_of(action: str, discipline: str, history: list[StoredAssessment]) -> F
     return None
 
 
-def confidence_of(q_values: dict[str, float], state: StudentState) -> Confidence:
+def confidence_of(q_values: dict[str, float], state: StudentState, threshold: float = CLOSE_CALL_MARGIN) -> Confidence:
     ranked = sorted(ACTIONS, key=q_values.get, reverse=True)
     margin = float(q_values[ranked[0]] - q_values[ranked[1]])
-    return Confidence(margin, ranked[1], margin / (margin + CLOSE_CALL_MARGIN), margin < CLOSE_CALL_MARGIN,
-                      list(state.stale))
+    return Confidence(margin, ranked[1], margin / (margin + threshold), margin < threshold, list(state.stale))
 
 
 def recommend(state: StudentState, policy: CoachPolicy | None, feedback: dict[str, str] | None = None,
@@ -156,9 +158,10 @@ def recommend(state: StudentState, policy: CoachPolicy | None, feedback: dict[st
         q = policy.q_values(state.observation())
         q_values = {a: float(v) for a, v in zip(ACTIONS, q)}
         action = policy_action = max(ACTIONS, key=q_values.get)
-        confidence = confidence_of(q_values, state)
+        threshold = getattr(policy, "close_call_margin", None) or CLOSE_CALL_MARGIN
+        confidence = confidence_of(q_values, state, threshold)
         model = policy.model_info
-        reason = explain(q_values, state)
+        reason = explain(q_values, state, threshold, getattr(policy, "meaning", "q_values"))
     override_info = None
     if override is not None:
         override_info = {"action": override.action, "note": override.note, "ts": override.ts.isoformat(),
@@ -175,14 +178,21 @@ def recommend(state: StudentState, policy: CoachPolicy | None, feedback: dict[st
                           focus_of(action, state.discipline, history), confidence, override_info)
 
 
-def explain(q_values: dict[str, float], state: StudentState) -> str:
-    """The Q-values in order, a note when the choice is close or a skill is stale, then the student's facts."""
+def explain(q_values: dict[str, float], state: StudentState, threshold: float = CLOSE_CALL_MARGIN,
+            meaning: str = "q_values") -> str:
+    """The policy's scores in order, a note when the choice is close or a skill is stale, then the student's
+    facts. `meaning`: "q_values" (a DQN: expected long-run gain) or "preferences" (a PPO actor's logits)."""
     ranked = sorted(ACTIONS, key=q_values.get, reverse=True)
     best, second = ranked[0], ranked[1]
-    reason = (f"{ACTION_NAMES[best]} trains {SKILL_NAMES[ACTION_SKILL[best]]} and has the highest Q-value "
-              f"(expected long-run gain): " + ", ".join(f"{a} {q_values[a]:.2f}" for a in ranked) + ".")
+    scores = ", ".join(f"{a} {q_values[a]:.2f}" for a in ranked)
+    if meaning == "preferences":
+        reason = (f"{ACTION_NAMES[best]} trains {SKILL_NAMES[ACTION_SKILL[best]]} and is the coach's strongest "
+                  f"preference (learned from simulated students' long-run gains): {scores}.")
+    else:
+        reason = (f"{ACTION_NAMES[best]} trains {SKILL_NAMES[ACTION_SKILL[best]]} and has the highest Q-value "
+                  f"(expected long-run gain): {scores}.")
     margin = q_values[best] - q_values[second]
-    if margin < CLOSE_CALL_MARGIN:
+    if margin < threshold:
         reason += (f" A close call: {ACTION_NAMES[second]} ({second}) is only {margin:.2f} behind, "
                    "so either is a sound next task.")
     for skill in state.stale:

@@ -143,9 +143,13 @@ def test_the_reason_says_when_the_choice_is_close(tmp_path):
     assert close.startswith("sight-reading practice trains sight-reading and has the highest Q-value")
     assert "SRP 8.42, CIT 8.38, TE 8.29, EP 8.25." in close
     assert "A close call: creative interpretation task (CIT) is only 0.04 behind" in close
-    # the threshold is an absolute margin (0.1 reward units), not 2 % of Q: 0.12 on Q ≈ 9 is clear
+    # the threshold is an absolute margin (0.05 reward units by default), not 2 % of Q: 0.12 on Q ≈ 9 is clear
     clear = explain({"TE": 9.0, "EP": 8.5, "SRP": 8.4, "CIT": 9.12}, state)
     assert "close call" not in clear and clear.startswith("creative interpretation task trains interpretative skill")
+    # a PPO actor's scores are preferences, read against the margin measured for it
+    ppo = explain({"TE": 1.2, "EP": 0.1, "SRP": 2.0, "CIT": 1.5}, state, threshold=1.0, meaning="preferences")
+    assert ppo.startswith("sight-reading practice trains sight-reading and is the coach's strongest preference")
+    assert "Q-value" not in ppo and "A close call: creative interpretation task (CIT) is only 0.50 behind" in ppo
 
 
 def test_an_unmeasured_skill_is_assessed_first_not_guessed(tmp_path):

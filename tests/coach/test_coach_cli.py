@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.coach.shipped import shipped_reason_words
 from edge import MODELS_DIR, PROJECT_ROOT
 from edge.cli.main import main
 
@@ -42,7 +43,7 @@ def test_assess_then_recommend_with_the_shipped_policy(capsys, store):
     rec = json.loads(out)
     assert set(rec["q_values"]) == {"TE", "EP", "SRP", "CIT"}
     assert rec["action"] == max(rec["q_values"], key=rec["q_values"].get)
-    assert "highest Q-value" in rec["reason"] and "learning pace is flat" in rec["reason"]
+    assert shipped_reason_words() in rec["reason"] and "learning pace is flat" in rec["reason"]
     assert "Interpretative skill is the weakest skill (IS 20" in rec["reason"]
     assert rec["model"]["name"] == "coach_policy.onnx"
     code, out, _ = perfscore(capsys, "coach", "recommend", "p-042", "--store", store)

@@ -235,14 +235,21 @@ def test_confidence_is_the_q_margin_against_the_measured_close_call_threshold(tm
     assert close.value == pytest.approx(0.03 / (0.03 + CLOSE_CALL_MARGIN))
     clear = confidence_of({"TE": 9.4, "EP": 9.05, "SRP": 8.0, "CIT": 8.9}, state)
     assert not clear.close_call and clear.value == pytest.approx(0.35 / (0.35 + CLOSE_CALL_MARGIN))
-    # The threshold is measured for the policy the box ships: the largest margin on the grid at which taking
-    # the runner-up costs at most 1 % of the reward.
+    # The threshold is measured for the policy the box ships and kept in its manifest entry: the largest
+    # margin on the grid at which taking the runner-up costs at most 1 % of the reward.
     measured = json.loads((PROJECT_ROOT / "reports" / "coach" / "close_call.json").read_text())
     shipped = json.loads((PROJECT_ROOT / "models" / "manifest.json").read_text())["artifacts"]["coach_policy.onnx"]
     assert measured["checkpoint"] == shipped["provenance"]["checkpoint"]
     free = [row["threshold"] for row in measured["grid"]
             if row["reward_lost_per_episode"] <= 0.01 * measured["grid"][0]["reward_per_episode"]]
-    assert CLOSE_CALL_MARGIN == max(free)
+    assert shipped["scores"]["close_call_margin"] == max(free) < measured["grid"][-1]["threshold"]
+    # the default for a policy file without one is a tuned DQN's, measured the same way
+    dqn = json.loads((PROJECT_ROOT / "reports" / "coach" / "close_call_dqn_seed0.json").read_text())
+    assert CLOSE_CALL_MARGIN == max(row["threshold"] for row in dqn["grid"]
+                                    if row["reward_lost_per_episode"] <= 0.01 * dqn["grid"][0]["reward_per_episode"])
+    # a policy's own margin is the one the box uses
+    wide = confidence_of({"TE": 9.4, "EP": 9.05, "SRP": 8.0, "CIT": 8.9}, state, threshold=1.0)
+    assert wide.close_call and wide.value == pytest.approx(0.35 / 1.35)
 
 
 def _schema() -> dict:

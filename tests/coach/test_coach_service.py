@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.coach.shipped import shipped_reason_words
 from edge import MODELS_DIR
 from edge.coach import observation, skills, vocabulary
 from edge.coach.errors import CoachError
@@ -152,7 +153,7 @@ def test_to_dict_carries_what_a_recommendation_message_needs(coach):
     assert doc["performer"] == "p-9" and doc["discipline"] == "music"
     assert doc["action"] in vocabulary.ACTIONS and doc["action_name"] == vocabulary.ACTION_NAMES[doc["action"]]
     assert doc["task"]["title"] and doc["task"]["instruction"]
-    assert set(doc["q_values"]) == set(vocabulary.ACTIONS) and "highest Q-value" in doc["reason"]
+    assert set(doc["q_values"]) == set(vocabulary.ACTIONS) and shipped_reason_words() in doc["reason"]
     assert doc["feedback"]["expression"] == "Notes range over 18 dB of loudness."
     assert doc["model"]["name"] == "coach_policy.onnx" and len(doc["model"]["sha256"]) == 64
 

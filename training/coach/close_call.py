@@ -24,7 +24,7 @@ from .dqn import QNetwork
 from .evaluate import run_sessions
 from .students import validation_profiles
 
-MARGINS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
+MARGINS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 1.5, 2.0, 3.0)   # wide: a PPO actor's logits differ by more than Q-values
 NOISE_BASE = 11_000_000
 
 
