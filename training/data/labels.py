@@ -26,6 +26,13 @@ from edge.config.scoring import GradesConfig, WeightsConfig
 from edge.scoring.result import GRADES, SUBSCORES, grade_of, overall_score
 
 RUBRIC_VERSION = "perfscore.rubric-labels/2"   # 2: docs/scoring.md's one meaning per sub-score
+# The *without a reference* task (learned scorers, round 2) labels the same tables with the faults that
+# need the score or choreography to be seen left out, and no interpretation sub-score: what the rubric
+# can judge from the recording alone. Version 2's tables put every reference-only fault under
+# interpretation, so these labels are version 2's other four sub-scores, unchanged.
+VISIBLE_RUBRIC_VERSION = "perfscore.rubric-labels/2+visible-only"
+REFERENCE_ONLY = frozenset({"mirror_fraction", "pose_deviation_deg", "wrong_note_rate", "missed_note_rate"})
+TASKS = ("with_reference", "without_reference")
 
 # Size of each fault at which it costs all it can (severity 1).
 FULL = {
@@ -120,13 +127,19 @@ def music_fault_sizes(faults: Mapping, expression: Mapping) -> dict[str, float]:
 
 
 def label(discipline: str, sizes: Mapping[str, float], weights: WeightsConfig = WeightsConfig(),
-          grades: GradesConfig = GradesConfig()) -> Labels:
-    """Sub-scores, overall and grade of a performance with the given fault sizes."""
+          grades: GradesConfig = GradesConfig(), *, visible_only: bool = False) -> Labels:
+    """Sub-scores, overall and grade of a performance with the given fault sizes.
+
+    `visible_only`: the without-a-reference labels (VISIBLE_RUBRIC_VERSION): interpretation is NaN and
+    no reference-only fault (REFERENCE_ONLY) costs anything; overall over the four others, as the
+    contract's `overall_score` renormalises when a sub-score does not apply."""
     rubric = DANCE_RUBRIC if discipline == "dance" else MUSIC_RUBRIC
     sev = {fault: severity(fault, sizes.get(fault, 0.0)) for fault in FULL if fault in sizes}
+    if visible_only:
+        sev = {fault: (0.0 if fault in REFERENCE_ONLY else u) for fault, u in sev.items()}
     subs: dict[str, float] = {}
     for name in SUBSCORES:
-        if name not in rubric:
+        if name not in rubric or (visible_only and name == "interpretation"):
             subs[name] = float("nan")
             continue
         penalty = sum(w * sev.get(fault, 0.0) for fault, w in rubric[name].items())

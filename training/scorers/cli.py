@@ -80,6 +80,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", type=int, default=30, help="domain-gap clips (default 30)")
     p.set_defaults(run=run_all)
 
+    p = what.add_parser("round2", help="round 2 (issue 13): corpus, rubric pass, whole-take models, bootstrap CIs")
+    p.add_argument("--corpus", type=Path, default=PROJECT_ROOT / ".cache" / "corpus" / "round2",
+                   help="corpus folder, generated (and the rubric run on it) when incomplete")
+    p.add_argument("--size", default="round2", choices=("tiny", "small", "round2", "full"),
+                   help="corpus size when it must be generated (default round2: 8 dance / 4 music families x 8)")
+    p.add_argument("--out", type=Path, default=DEFAULT_REPORT / "round2", help="report folder")
+    p.add_argument("--work", type=Path, default=PROJECT_ROOT / ".cache" / "scorers" / "round2",
+                   help="trained round-2 models (never models/)")
+    p.add_argument("--models", default="gru,gru_hier", help="comma-separated: <arch> (window mean) or <arch>_hier")
+    p.add_argument("--tasks", default="without_reference", help="comma-separated; only without_reference is built")
+    p.add_argument("--max-epochs", type=int, default=16)
+    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap replicates over test sources")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes for corpus and rubric pass (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="training seed (and bootstrap seed); default 0")
+    p.set_defaults(run=_exit_code(run_round2))
+
     p = what.add_parser("import-judges", help="a CSV of judges' marks -> a training corpus folder")
     p.add_argument("csv", type=Path, help="path,judge,rhythm,sync,technique,expression,interpretation,overall[,group]")
     p.add_argument("--out", type=Path, required=True, help="corpus folder to write")
@@ -221,6 +237,61 @@ def run_all(args) -> int:
     (DEFAULT_REPORT / "wall_time.json").write_text(json.dumps(walls, indent=1))
     print("wall times: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in walls.items()))
     return 0
+
+
+def run_round2(args) -> dict:
+    _require()
+    import torch
+
+    from training.data.corpus_spec import SIZES
+
+    from .round2 import Round2Run, run_round2 as run
+    from .round2_corpus import ROUND2_SIZE, prepare
+
+    torch.set_num_threads(1)
+    bar = _bar(0, "corpus + rubric pass")
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    timing = prepare(args.corpus, ROUND2_SIZE if args.size == "round2" else SIZES[args.size], jobs=args.jobs,
+                     progress=progress)
+    bar.close()
+    command = (f"perfscore train scorers round2 --corpus {args.corpus} --size {args.size} --out {args.out} "
+               f"--models {args.models} --tasks {args.tasks} --max-epochs {args.max_epochs} --bootstrap {args.bootstrap}"
+               + (f" --seed {args.seed}" if args.seed else ""))
+    r2 = Round2Run(Path(args.corpus), Path(args.out), Path(args.work), tuple(_keys_r2(args.models)),
+                   _tasks_r2(args.tasks), args.max_epochs, args.bootstrap, seed=args.seed, command=command,
+                   timings=timing)
+    results = run(r2, log=lambda line: print(line, file=sys.stderr))
+    print(f"wrote {Path(args.out) / 'results.json'} and README.md")
+    return results
+
+
+def _tasks_r2(text: str) -> tuple[str, ...]:
+    from edge.errors import PerfscoreError
+    from training.data.labels import TASKS
+
+    tasks = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not tasks or any(t not in TASKS for t in tasks):
+        raise PerfscoreError(f"--tasks {text!r}: choose from {', '.join(TASKS)}")
+    return tasks
+
+
+def _keys_r2(text: str) -> list[str]:
+    from edge.errors import PerfscoreError
+
+    from .hierarchical import CONTEXTS
+    from .models import ENCODERS
+    from .round2 import parse_model
+
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    for k in keys:
+        arch, context = parse_model(k)
+        if arch not in ENCODERS or context not in CONTEXTS:
+            raise PerfscoreError(f"--models: {k!r} is not <arch> or <arch>_hier with arch one of {', '.join(ENCODERS)}")
+    return keys
 
 
 def run_import(args) -> int:
