@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -165,6 +164,7 @@ def train_model(cfg: Round2Config, train: TaskClips, val: TaskClips, log=print):
     import torch
 
     from .hierarchical import make_model
+    from .train import EarlyStopping
 
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -172,7 +172,7 @@ def train_model(cfg: Round2Config, train: TaskClips, val: TaskClips, log=print):
     model = make_model(cfg.arch, cfg.context, cfg.width, cfg.dropout, torch.from_numpy(mean), torch.from_numpy(std))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=2)
-    best, best_state, best_epoch, waited, history = -np.inf, copy.deepcopy(model.state_dict()), 0, 0, []
+    stopping, history = EarlyStopping(model, cfg.patience), []
     start, cpu0 = time.perf_counter(), time.process_time()
     for epoch in range(1, cfg.max_epochs + 1):
         model.train()
@@ -191,15 +191,10 @@ def train_model(cfg: Round2Config, train: TaskClips, val: TaskClips, log=print):
         history.append({"epoch": epoch, "train_loss": total / len(train), "val_score": score,
                         "elapsed_s": round(time.perf_counter() - start, 1)})
         log(f"{cfg.key}/{cfg.task} epoch {epoch}: loss {total / len(train):.3f} val {score:.3f}")
-        if score > best + 1e-4:
-            best, best_state, best_epoch, waited = score, copy.deepcopy(model.state_dict()), epoch, 0
-        else:
-            waited += 1
-            if waited >= cfg.patience:
-                break
-    model.load_state_dict(best_state)
-    model.eval()
-    return model, {"best_epoch": best_epoch, "best_val_score": best, "epochs": len(history),
+        if stopping.step(model, score, epoch):
+            break
+    model = stopping.restore(model)
+    return model, {"best_epoch": stopping.best_epoch, "best_val_score": stopping.best, "epochs": len(history),
                    "wall_time_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu0,
                    "history": history}
 

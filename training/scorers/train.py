@@ -28,6 +28,28 @@ from .data import Clips, batch, feature_stats
 from .models import WindowModel
 
 
+class EarlyStopping:
+    """Keeps the weights of the best validation score; says stop after `patience` epochs without a gain."""
+
+    def __init__(self, model, patience: int):
+        self.patience, self.best, self.best_epoch, self.waited = patience, -float("inf"), 0, 0
+        self.state = copy.deepcopy(model.state_dict())
+
+    def step(self, model, score: float, epoch: int) -> bool:
+        """Record an epoch's validation score; True when training should stop."""
+        if score > self.best + 1e-4:
+            self.best, self.best_epoch, self.waited = score, epoch, 0
+            self.state = copy.deepcopy(model.state_dict())
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def restore(self, model):
+        """The model with its best weights, in eval mode."""
+        model.load_state_dict(self.state)
+        return model.eval()
+
+
 @dataclass
 class TrainConfig:
     arch: str = "gru"
@@ -118,7 +140,7 @@ def train_model(cfg: TrainConfig, train: Clips, val: Clips, *, init: WindowModel
     model = copy.deepcopy(init) if init is not None else build_model(cfg, train)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=2)
-    best, best_state, best_epoch, waited = -float("inf"), copy.deepcopy(model.state_dict()), 0, 0
+    stopping = EarlyStopping(model, cfg.patience)
     history = []
     start = time.perf_counter()
     for epoch in range(1, cfg.max_epochs + 1):
@@ -139,13 +161,8 @@ def train_model(cfg: TrainConfig, train: Clips, val: Clips, *, init: WindowModel
                         "lr": opt.param_groups[0]["lr"], "elapsed_s": time.perf_counter() - start})
         if on_epoch:
             on_epoch(epoch, total / len(train), val_score)
-        if val_score > best + 1e-4:
-            best, best_state, best_epoch, waited = val_score, copy.deepcopy(model.state_dict()), epoch, 0
-        else:
-            waited += 1
-            if waited >= cfg.patience:
-                break
-    model.load_state_dict(best_state)
-    model.eval()
-    return model, {"best_epoch": best_epoch, "best_val_score": best, "epochs": len(history),
+        if stopping.step(model, val_score, epoch):
+            break
+    model = stopping.restore(model)
+    return model, {"best_epoch": stopping.best_epoch, "best_val_score": stopping.best, "epochs": len(history),
                    "wall_time_s": time.perf_counter() - start, "history": history}
