@@ -252,6 +252,8 @@ def broker_faults(folder: Path, music: Path, *, outages: list[float], gap_s: flo
         for i, outage in enumerate(outages):
             broker.stop()
             time.sleep(outage)
+            # The box may reconnect while start() still waits for the broker's port: look for its line from here.
+            restarting = time.monotonic()
             broker.start()
             if i < len(outages) - 1:
                 time.sleep(gap_s)
@@ -259,7 +261,7 @@ def broker_faults(folder: Path, music: Path, *, outages: list[float], gap_s: flo
         # What the display did not have when the broker came back: committed during the outage.
         pending = [pid for rx in (SESSION, RECOMMENDATION) for _, pid in box.published(rx, before=back)
                    if pid not in display.first_seen]
-        reconnected, _ = box.wait_line(r"connected to mqtt://", after=back, timeout=30)
+        reconnected, _ = box.wait_line(r"connected to mqtt://", after=restarting, timeout=30)
         delivered = display.wait_ids(pending, timeout=60)
         if delivered is not None:
             delivered = max(delivered, reconnected)     # nothing pending: the box being back is the recovery
