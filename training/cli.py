@@ -30,3 +30,18 @@ def require_extra(extra: str, *modules: str) -> None:
             raise PerfscoreError(
                 f"this command needs the '{extra}' extra ({name} is not installed): pip install -e '.[{extra}]'"
             ) from None
+
+
+def comma_choices(text: str | None, known, option: str, *, what: str = "unknown value(s)",
+                  default: tuple | None = None) -> tuple[str, ...]:
+    """The values of a comma-separated option (`--methods a,b`), each one of `known`; `default` when the
+    option is not given. A clear error names the option, what is wrong and the choices."""
+    from edge.errors import PerfscoreError
+
+    if not text and default is not None:
+        return tuple(default)
+    values = tuple(v.strip() for v in (text or "").split(",") if v.strip())
+    unknown = [v for v in values if v not in known]
+    if unknown or not values:
+        raise PerfscoreError(f"{option}: {what} {', '.join(unknown) or repr(text)}; choose from {', '.join(known)}")
+    return values

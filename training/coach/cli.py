@@ -57,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
                              f"got {args.episodes}")
     if args.jobs is not None and args.jobs < 1:
         raise PerfscoreError(f"--jobs must be at least 1, got {args.jobs}")
-    methods = _methods(args.methods, ALL_METHODS, KNOWN_METHODS, "unknown method(s)")
+    from ..cli import comma_choices
+
+    methods = comma_choices(args.methods, KNOWN_METHODS, "--methods", what="unknown method(s)", default=ALL_METHODS)
     results = run_comparison(args.out, args.seeds, args.episodes, methods, args.jobs,
                              progress=lambda line: print(line, file=sys.stderr, flush=True),
                              command="perfscore train coach " + " ".join(sys.argv[sys.argv.index("coach") + 1:]
@@ -79,21 +81,11 @@ def run_tune(args: argparse.Namespace) -> int:
     episodes = 40 if args.episodes is None else args.episodes
     if args.trials < 1 or seeds < 1 or episodes < 1:
         raise PerfscoreError(f"tune: --trials, --seeds and --episodes must be at least 1, got {args.trials}, {seeds}, {episodes}")
-    methods = _methods(args.methods, TUNED_METHODS, TUNED_METHODS, "cannot tune")
+    from ..cli import comma_choices
+
+    methods = comma_choices(args.methods, TUNED_METHODS, "--methods", what="cannot tune", default=TUNED_METHODS)
     tune(args.out, args.trials, seeds, episodes, methods,
          progress=lambda line: print(line, file=sys.stderr, flush=True))
     print(f"wrote {args.out / 'tuning.json'}")
     return 0
 
-
-def _methods(text: str | None, default: tuple, known: tuple, refusal: str) -> tuple:
-    """--methods a,b,c checked against `known`; `default` when not given."""
-    from edge.errors import PerfscoreError
-
-    if not text:
-        return default
-    methods = tuple(m.strip() for m in text.split(",") if m.strip())
-    unknown = [m for m in methods if m not in known]
-    if unknown:
-        raise PerfscoreError(f"--methods: {refusal} {', '.join(unknown)}; choose from {', '.join(known)}")
-    return methods

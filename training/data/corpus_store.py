@@ -17,9 +17,10 @@ import json
 import math
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -91,27 +92,32 @@ def generate(plan, out: str | Path, jobs: int = 1, progress: Callable[[int, int]
     wall = time.perf_counter()
     if progress:
         progress(done, len(plan.specs))
-    if jobs <= 1:
-        results: Iterable = map(_render_chunk, todo)
-        pool = None
-    else:
-        import multiprocessing as mp
-
-        pool = mp.get_context("fork").Pool(jobs, maxtasksperchild=8)
-        results = pool.imap_unordered(_render_chunk, todo)
-    try:
+    with chunk_results(_render_chunk, todo, jobs) as results:
         for n, seconds in results:
             done += n
             cpu += seconds
             if progress:
                 progress(done, len(plan.specs))
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
     return {"clips": len(plan.specs), "rendered": sum(len(c) for _, c, _, _ in todo),
             "wall_time_s": time.perf_counter() - wall, "worker_cpu_s": cpu, "jobs": jobs}
 
+
+
+@contextmanager
+def chunk_results(work: Callable, todo: list, jobs: int) -> Iterator[Iterable]:
+    """`work` over `todo`: in this process with one job, else in forked workers, results in the order they
+    finish. A worker is replaced after 8 chunks (rendering's native libraries grow over a long run)."""
+    if jobs <= 1:
+        yield map(work, todo)
+        return
+    import multiprocessing as mp
+
+    pool = mp.get_context("fork").Pool(jobs, maxtasksperchild=8)
+    try:
+        yield pool.imap_unordered(work, todo)
+    finally:
+        pool.close()
+        pool.join()
 
 @dataclass
 class Corpus:

@@ -140,17 +140,10 @@ def run_corpus(args) -> dict:
 
 
 def _keys(text: str) -> tuple[str, ...]:
-    from edge.errors import PerfscoreError
-
+    from ..cli import comma_choices
     from .experiment import ALL_KEYS
 
-    if text == "all":
-        return ALL_KEYS
-    keys = tuple(k.strip() for k in text.split(",") if k.strip())
-    unknown = [k for k in keys if k not in ALL_KEYS]
-    if unknown:
-        raise PerfscoreError(f"--models: unknown key(s) {', '.join(unknown)}; choose from {', '.join(ALL_KEYS)}")
-    return keys
+    return ALL_KEYS if text == "all" else comma_choices(text, ALL_KEYS, "--models", what="unknown key(s)")
 
 
 def run_fit(args) -> dict:
@@ -270,13 +263,11 @@ def run_round2(args) -> dict:
 
 
 def _tasks_r2(text: str) -> tuple[str, ...]:
-    from edge.errors import PerfscoreError
     from training.data.labels import TASKS
 
-    tasks = tuple(t.strip() for t in text.split(",") if t.strip())
-    if not tasks or any(t not in TASKS for t in tasks):
-        raise PerfscoreError(f"--tasks {text!r}: choose from {', '.join(TASKS)}")
-    return tasks
+    from ..cli import comma_choices
+
+    return comma_choices(text, TASKS, "--tasks", what="unknown task(s)")
 
 
 def _keys_r2(text: str) -> list[str]:

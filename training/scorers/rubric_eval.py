@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.scoring.result import SUBSCORES
+from training.data.corpus_store import chunk_results
 
 
 @contextlib.contextmanager
@@ -93,22 +94,11 @@ def generate_rubric(specs: list, out: str | Path, jobs: int = 1, chunk: int = 24
     todo = [(i, c, str(out)) for i, c in enumerate(chunks) if not (out / f"rubric-{i:05d}.json").exists()]
     done = len(specs) - sum(len(c) for _, c, _ in todo)
     wall = time.perf_counter()
-    if jobs <= 1:
-        results, pool = map(_chunk, todo), None
-    else:
-        import multiprocessing as mp
-
-        pool = mp.get_context("fork").Pool(jobs, maxtasksperchild=8)
-        results = pool.imap_unordered(_chunk, todo)
-    try:
+    with chunk_results(_chunk, todo, jobs) as results:
         for n, _ in results:
             done += n
             if progress:
                 progress(done, len(specs))
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
     return {"clips": len(specs), "rendered": sum(len(c) for _, c, _ in todo), "wall_time_s": time.perf_counter() - wall}
 
 
