@@ -158,10 +158,10 @@ def recommend(state: StudentState, policy: CoachPolicy | None, feedback: dict[st
         q = policy.q_values(state.observation())
         q_values = {a: float(v) for a, v in zip(ACTIONS, q)}
         action = policy_action = max(ACTIONS, key=q_values.get)
-        threshold = getattr(policy, "close_call_margin", None) or CLOSE_CALL_MARGIN
+        threshold = policy.close_call_margin if policy.close_call_margin is not None else CLOSE_CALL_MARGIN
         confidence = confidence_of(q_values, state, threshold)
         model = policy.model_info
-        reason = explain(q_values, state, threshold, getattr(policy, "meaning", "q_values"))
+        reason = explain(q_values, state, threshold, policy.meaning)
     override_info = None
     if override is not None:
         override_info = {"action": override.action, "note": override.note, "ts": override.ts.isoformat(),

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.coach.shipped import shipped_reason_words
 from edge import MODELS_DIR, PROJECT_ROOT
 from edge.cli.main import main
+from tests.coach.shipped import shipped_reason_words
 
 SHIPPED = MODELS_DIR / "coach_policy.onnx"
 

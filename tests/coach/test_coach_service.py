@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.coach.shipped import shipped_reason_words
 from edge import MODELS_DIR
 from edge.coach import observation, skills, vocabulary
 from edge.coach.errors import CoachError
@@ -19,6 +18,7 @@ from edge.coach.service import STORE_FILE, Coach
 from edge.coach.store import StudentStore
 from edge.config.coach import CoachConfig
 from edge.scoring.result import ModelInfo, ScoreResult, SubScore
+from tests.coach.shipped import shipped_reason_words
 
 SHIPPED = MODELS_DIR / "coach_policy.onnx"
 needs_policy = pytest.mark.skipif(not SHIPPED.exists(), reason="models/coach_policy.onnx not exported yet")
