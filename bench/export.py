@@ -5,7 +5,8 @@
 
 Models: each learned scorer key (`scorer_<key>.*`) and the coach policy (`coach_policy.*`), as listed in
 models/manifest.json: ONNX fp32 / int8 and TFLite fp32 / int8. Latency: one 2-s window (scorers) or one
-observation (policy), batch of one, after warm-up; the artefacts of a model are timed in turns, so load
+observation (policy), batch of one, after warm-up — a whole-take scorer (round 2, performance layout) is
+timed on one 13-s take of TAKE_WINDOWS windows, its one call per take; the artefacts of a model are timed in turns, so load
 from other processes falls on all of them alike. Parity is the manifest's (measured against torch on
 held-out inputs by `perfscore export`). Targets (issue 14): int8 ≥ 3.5× smaller and ≥ 1.5× faster than
 fp32, median over models, per runtime; where a model misses, `misses` says which and why.
@@ -35,8 +36,21 @@ VARIANTS = {".onnx": ("onnxruntime", "fp32"), ".int8.onnx": ("onnxruntime", "int
             ".tflite": ("tflite", "fp32"), ".int8.tflite": ("tflite", "int8"), ".fp16.tflite": ("tflite", "fp16")}
 
 
-def runner(path: Path, x: np.ndarray):
+TAKE_WINDOWS = 12        # a whole-take model's input: a 13-s take, the round-2 corpus's median length
+
+
+def is_performance(entry: dict) -> bool:
+    return (entry.get("scorer") or {}).get("layout") == "perfscore.scorer-input/performance-1"
+
+
+def runner(path: Path, x: np.ndarray, entry: dict | None = None):
     """A call running one input through the file's runtime on one thread."""
+    if entry is not None and is_performance(entry):
+        # the box's own runner: a TFLite file takes the take zero-padded to its fixed length plus a mask
+        from edge.scoring.learned.performance import _OnnxRunner, _TfliteRunner
+
+        run = _OnnxRunner(path) if path.suffix == ".onnx" else _TfliteRunner(path, entry["scorer"])
+        return lambda: run(x)
     if path.suffix == ".onnx":
         session = onnx_session(path)
         name = session.get_inputs()[0].name
@@ -57,6 +71,8 @@ def runner(path: Path, x: np.ndarray):
 
 
 def example_input(model: str) -> np.ndarray:
+    if model == "take":
+        return np.concatenate([example_input("scorer")] * TAKE_WINDOWS)
     rng = np.random.default_rng(0)
     if model == "coach_policy":
         return rng.random((1, 13)).astype(np.float32)
@@ -121,8 +137,10 @@ def main() -> int:
     ratios: dict[str, dict[str, list[float]]] = {"onnxruntime": {"size": [], "speed": []},
                                                  "tflite": {"size": [], "speed": []}}
     for model, files in groups(args.models, manifest).items():
-        x = example_input("coach_policy" if model == "coach_policy" else "scorer")
-        calls = {suffix: runner(path, x) for suffix, path in files.items()}
+        entries = {suffix: manifest["artifacts"][path.name] for suffix, path in files.items()}
+        take = any(is_performance(e) for e in entries.values())
+        x = example_input("coach_policy" if model == "coach_policy" else "take" if take else "scorer")
+        calls = {suffix: runner(path, x, entries[suffix]) for suffix, path in files.items()}
         for call in calls.values():
             for _ in range(20):
                 call()
@@ -138,7 +156,10 @@ def main() -> int:
             backend, _ = VARIANTS[suffix]
             rows[path.name] = {"backend": backend, "precision": entry.get("precision"), "bytes": path.stat().st_size,
                                "latency": summarise(times[suffix]), "parity": entry.get("parity"),
-                               "quantisation": (entry.get("quantisation") or {}).get("method")}
+                               "quantisation": (entry.get("quantisation") or {}).get("method"),
+                               **({"input": f"one take of {TAKE_WINDOWS} windows (13 s), the whole-take model's one "
+                                            "call" + (f"; TFLite padded to {entry['scorer']['max_windows']} windows"
+                                                      if backend == "tflite" else "")} if take else {})}
         for backend, (fp, q) in {"onnxruntime": (".onnx", ".int8.onnx"), "tflite": (".tflite", ".int8.tflite")}.items():
             if fp not in files:
                 continue

@@ -51,6 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="also convert to TFLite (fp32 and int8) with litert-torch from .cache/litert-venv "
                              "(scripts/litert_venv)")
     parser.add_argument("--no-int8", action="store_true", help="fp32 files only")
+    parser.add_argument("--round2", action="store_true",
+                        help="the whole-take models of round 2 (export/scorers_round2.py): checkpoints from "
+                             "models/checkpoints/round2, calibration and parity takes from .cache/corpus/round2 "
+                             "unless --checkpoints / --corpus say otherwise")
     parser.set_defaults(run=run)
 
 
@@ -429,6 +433,15 @@ def run(args: argparse.Namespace) -> int:
 
     require_extra("export", "torch", "onnx", "onnxscript")
     keys = [k.strip() for k in args.models.split(",")] if args.models else None
+    if args.round2:
+        from .scorers_round2 import ROUND2_CHECKPOINTS, export_round2
+
+        checkpoints = ROUND2_CHECKPOINTS if args.checkpoints == DEFAULT_CHECKPOINTS else args.checkpoints
+        entries = export_round2(checkpoints, keys, args.out, args.tflite, corpus=args.corpus, int8=not args.no_int8,
+                                progress=lambda m: print(m, flush=True))
+        print(json.dumps([{k: e.get(k) for k in ("file", "bytes", "precision", "dropped") if e.get(k) is not None}
+                          for e in entries], indent=1))
+        return 0
     entries = export_all(args.checkpoints, keys, args.out, args.tflite, corpus=args.corpus, int8=not args.no_int8,
                          progress=lambda m: print(m, flush=True))
     print(json.dumps([{k: e.get(k) for k in ("file", "bytes", "precision", "dropped") if e.get(k) is not None}

@@ -50,3 +50,58 @@ def load_checkpoint(path: str | Path) -> tuple[WindowModel, dict]:
     model.load_state_dict(data["state_dict"])
     model.eval()
     return model, data
+
+
+# ---------------------------------------------------------------- round 2: whole-take models
+
+PERFORMANCE_FORMAT = "perfscore.scorer-checkpoint/performance-1"
+
+
+def save_performance_checkpoint(model, path: str | Path, *, key: str, task: str, labels: str,
+                                trained: dict | None = None, metrics: dict | None = None) -> Path:
+    """A round-2 whole-take model (hierarchical.WindowMean / Hierarchical): weights (the input
+    standardisation is in its state dict), arch, context, width, the task (without_reference: no
+    interpretation output is judged) and its label version, the window layout it reads."""
+    from edge.scoring.learned.performance import PERFORMANCE_LAYOUT
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({
+        "format": PERFORMANCE_FORMAT, "version": VERSION, "key": key,
+        "config": {k: getattr(model, k, None) for k in ("arch", "context", "width", "dropout")},
+        "module": f"{type(model).__module__}:{type(model).__name__}",
+        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "layout": PERFORMANCE_LAYOUT, "window_layout": LAYOUT_VERSION, "window_frames": WINDOW_FRAMES,
+        "hop_frames": HOP_FRAMES, "subscores": list(SUBSCORES), "grades": list(GRADES), "task": task,
+        "labels": labels, "trained": trained or {}, "metrics": metrics or {},
+    }, path)
+    return path
+
+
+def load_performance_checkpoint(path: str | Path):
+    """(model in eval mode, the checkpoint's dict) of a file written by save_performance_checkpoint."""
+    from .hierarchical import make_model
+
+    path = Path(path)
+    data = load_torch_file(path)
+    if not isinstance(data, dict) or data.get("format") != PERFORMANCE_FORMAT:
+        raise ModelError(f"{path}: not a perfscore whole-take scorer checkpoint (expected format {PERFORMANCE_FORMAT})")
+    if data["window_layout"] != LAYOUT_VERSION or data["window_frames"] != WINDOW_FRAMES:
+        raise ModelError(f"{path}: trained on {data['window_layout']} with {data['window_frames']}-frame windows; "
+                         f"this perfscore builds {LAYOUT_VERSION} with {WINDOW_FRAMES}: retrain")
+    if data.get("task") != "without_reference":
+        # a with-reference model reads the reference measurements beside the 72 features (round2_reference):
+        # the box builds no such input yet, so it is not exported or run from here
+        raise ModelError(f"{path}: a {data.get('task')} model; only without_reference whole-take models are "
+                         "exported and run on the box so far")
+    cfg = data["config"]
+    model = make_model(cfg["arch"], cfg["context"], cfg["width"], cfg["dropout"])
+    model.load_state_dict(data["state_dict"])
+    model.eval()
+    return model, data
+
+
+def checkpoint_format(path: str | Path) -> str | None:
+    """The `format` of a scorer checkpoint (window or whole-take), None when it is not one."""
+    data = load_torch_file(Path(path))
+    return data.get("format") if isinstance(data, dict) else None

@@ -1,6 +1,7 @@
 """Learned scorers behind one abstract class, one plugin per model format (Frigate's detectors/plugins).
 
-`load_scorer(path)` picks the plugin by file suffix. The box's plugins (ONNX Runtime, LiteRT) live
+`load_scorer(path)` picks the plugin by file suffix (a whole-take model, whose manifest entry has the
+performance layout, by `performance.PerformanceScorer`, for .onnx and .tflite alike). The box's plugins (ONNX Runtime, LiteRT) live
 here; the workstation registers more (a torch checkpoint, `.pt`) through the `perfscore.scorer_backends`
 entry-point group, so `perfscore analyze --model model.pt` works where the train extra is installed
 and says which extra to install where it is not. Which file a device profile loads (its choice, then
@@ -69,6 +70,12 @@ def load_scorer(path: str | Path) -> LearnedScorer:
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
     suffix = path.suffix.lower()
+    if suffix in (".onnx", ".tflite"):
+        # A whole-take model (round 2) shares the suffix with the window models; the manifest says which.
+        from .performance import PerformanceScorer, is_performance_model
+
+        if is_performance_model(path):
+            return PerformanceScorer(path)
     for name, target in _plugins().items():
         if f".{name}" == suffix:
             module, _, attr = str(target).partition(":")
