@@ -104,7 +104,7 @@ def test_drum_kit_with_hihat_eighths_reads_104_not_208(backing):
     # On the kick and snare, not on the off-beat hi-hats.
     assert _f_measure(beats, f.beats_s) >= 0.95
     assert "bass" in f.tempo_level.cues and not f.tempo_level.ambiguous
-    assert f.low_share > 0.05
+    assert f.fluxes.low_share > 0.05
 
 
 def test_half_a_beat_late_backing_puts_beats_half_a_beat_late(backing):
@@ -127,11 +127,12 @@ def test_low_band_sees_a_kick_and_not_a_hihat():
     x = np.zeros(2 * sr, np.float32)
     x[sr // 2: sr // 2 + sr] += 0.5 * kick
     x[sr: 2 * sr] += 0.2 * hat
-    low, full, share = band_fluxes(x, sr, hop)
+    fluxes = band_fluxes(x, sr, hop)
+    low, full = fluxes.low, fluxes.full
     kick_frame, hat_frame = int(0.5 * sr / hop), int(1.0 * sr / hop)
     assert low[kick_frame - 2:kick_frame + 3].max() > 10 * low[hat_frame - 2:hat_frame + 3].max()
     assert full[hat_frame - 2:hat_frame + 3].max() > 0
-    assert 0 < share < 1
+    assert 0 < fluxes.low_share < 1
 
 
 def test_metrical_drop_prefers_the_beat_over_its_half_and_double():

@@ -18,7 +18,7 @@ import numpy as np
 from ...config.features import AudioConfig
 from .beats import refine_beats, tempo_bpm, tempo_cv, track_beats
 from .harmony import HarmonyCurves, harmony_curves
-from .tempo_level import LevelCues, TempoLevel, band_fluxes
+from .tempo_level import BandFluxes, LevelCues, TempoLevel, band_fluxes
 from .loudness import FLOOR_DBFS, rms_dbfs
 from .mfcc import compute_mfcc
 from .onsets import detect_onsets
@@ -49,9 +49,7 @@ class AudioFeatures:
     # How the beat level was chosen (tempo_level.py), and what choosing it again with more cues needs.
     tempo_level: TempoLevel | None = None
     tracker_beats_s: np.ndarray | None = None   # aubio's own beats (recording timeline)
-    low_flux: np.ndarray | None = None          # (F,) spectral flux below 150 Hz
-    full_flux: np.ndarray | None = None         # (F,) spectral flux of the whole spectrum
-    low_share: float = 0.0                      # share of the spectrum in that band
+    fluxes: BandFluxes | None = None            # spectral fluxes of the low band, the whole spectrum and the kick
     harmony: HarmonyCurves | None = None        # pitch-class content over time (beat phase from chord changes)
     max_bpm: float = 220.0
     min_bpm: float = 40.0
@@ -78,19 +76,18 @@ def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 
                                  silence_dbfs=config.silence_dbfs)
     f0_times = pitch_times(len(f0), sr, hop, config.pitch_window)
     f0_midi = np.where((f0 > 0) & (confidence >= config.pitch_min_confidence), hz_to_midi(f0), np.nan)
-    level, tracked, low_flux, full_flux, low_share, harmony = None, np.zeros(0), None, None, 0.0, None
+    level, tracked, fluxes, harmony = None, np.zeros(0), None, None
     if silent:
         envelope, onsets, beats = np.zeros(len(x) // hop, np.float32), np.zeros(0), np.zeros(0)
     else:
         envelope, onsets = detect_onsets(x, sr, hop, f0_midi=f0_midi, f0_times=f0_times, loudness_db=loud,
                                          method=config.onset_method, threshold=config.onset_threshold,
                                          silence_dbfs=config.silence_dbfs)
-        low_flux, full_flux, low_share = band_fluxes(x, sr, hop)
+        fluxes = band_fluxes(x, sr, hop)
         harmony = harmony_curves(x, sr)
         tracked = track_beats(x, sr, hop)
         beats, level = refine_beats(tracked, onsets, envelope, hop / sr, max_bpm=config.max_bpm,
-                                    min_bpm=config.min_bpm, low_flux=low_flux, full_flux=full_flux,
-                                    low_share=low_share, harmony=harmony)
+                                    min_bpm=config.min_bpm, fluxes=fluxes, harmony=harmony)
     n = len(x) // hop
     return AudioFeatures(
         sample_rate=sr,
@@ -113,9 +110,7 @@ def extract_audio_features(x: np.ndarray, config: AudioConfig, start_s: float = 
         min_confidence=config.pitch_min_confidence,
         tempo_level=level,
         tracker_beats_s=start_s + tracked,
-        low_flux=low_flux,
-        full_flux=full_flux,
-        low_share=low_share,
+        fluxes=fluxes,
         harmony=harmony,
         max_bpm=config.max_bpm,
         min_bpm=config.min_bpm,
@@ -132,7 +127,6 @@ def choose_beats_again(audio: AudioFeatures, cues: LevelCues) -> AudioFeatures:
     hop_s = audio.hop / audio.sample_rate
     beats, level = refine_beats(audio.tracker_beats_s - audio.start_s, audio.onsets_s - audio.start_s,
                                 audio.onset_envelope, hop_s, max_bpm=audio.max_bpm, min_bpm=audio.min_bpm,
-                                low_flux=audio.low_flux, full_flux=audio.full_flux, low_share=audio.low_share,
-                                cues=cues, harmony=audio.harmony)
+                                fluxes=audio.fluxes, cues=cues, harmony=audio.harmony)
     return replace(audio, beats_s=audio.start_s + beats, tempo_bpm=tempo_bpm(beats), tempo_cv=tempo_cv(beats),
                    tempo_level=level)

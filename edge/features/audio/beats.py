@@ -13,7 +13,7 @@ import numpy as np
 from scipy.stats import siegelslopes
 
 from .harmony import HarmonyCurves, harmonic_change
-from .tempo_level import (LevelCues, TempoLevel, candidate_periods, choose_level, envelope_periods, level_terms,
+from .tempo_level import (BandFluxes, LevelCues, TempoLevel, candidate_periods, choose_level, envelope_periods, level_terms,
                           low_weight, metrical_drop, normalise, periodicity, strength_at)
 
 
@@ -149,8 +149,7 @@ def beat_onset_fit(beats: np.ndarray, onsets: np.ndarray, period: float) -> floa
 
 def refine_beats(beats: np.ndarray, onsets: np.ndarray, envelope: np.ndarray, hop_s: float, *,
                  max_bpm: float = 220.0, min_bpm: float = 40.0, start_s: float = 0.0,
-                 low_flux: np.ndarray | None = None, full_flux: np.ndarray | None = None, low_share: float = 0.0,
-                 cues: LevelCues | None = None, harmony: HarmonyCurves | None = None
+                 fluxes: BandFluxes | None = None, cues: LevelCues | None = None, harmony: HarmonyCurves | None = None
                  ) -> tuple[np.ndarray, TempoLevel | None]:
     """From aubio's beats to the beat a musician would tap, each beat on its onset; and how that level was chosen.
 
@@ -177,9 +176,14 @@ def refine_beats(beats: np.ndarray, onsets: np.ndarray, envelope: np.ndarray, ho
     notes = normalise(note_envelope(onsets - start_s, envelope, hop_s))
     n = len(notes)
     span = max(3, int(round(DETREND_S / hop_s)))
-    low, spectral = (_fitted(_detrended(f, span), n) for f in (low_flux, full_flux))
+    bass, spectral, kick = (_fitted(_detrended(getattr(fluxes, band, None), span), n)
+                            for band in ("low", "full", "kick"))
     full = notes + spectral
-    weight = low_weight(low_share)
+    weight = low_weight(fluxes.low_share if fluxes is not None else 0.0)
+    # The low band's beat marker: the kick where a drum kit drives it (a house or disco bass plays on the
+    # off-beats, a shuffle's on the swung eighth), the bass line where none does.
+    kit = fluxes.kit if fluxes is not None else 0.0
+    low = kit * kick + (1.0 - kit) * bass
     accent = full + 2.0 * weight * low
     # Bases in order of trust: a near-duplicate of an earlier base is dropped (candidate_periods).
     bases = [cues.reference_period_s] if cues is not None and cues.reference_period_s else []
