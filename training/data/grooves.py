@@ -4,7 +4,7 @@ and chords, rendered with FluidSynth.
 The rhythm renders (rhythm_renders.py) put one drum pattern under classical scores: kick on 1 (and 3),
 snare on the other beats, hi-hat eighths. A studio's music is pop, house, hip-hop, funk, swing, Latin:
 kicks on every beat or between beats, snares on the backbeat or syncopated, hi-hats in sixteenths,
-swung (triplet) off-beats, open hats on the "and". Each `Groove` here is one bar of such a pattern;
+swung (triplet) off-beats, open hats on the "and", a jazz 5/4 and a 12/8 slow blues. Each `Groove` here is one bar of such a pattern;
 its beat is the quarter note (the dotted quarter in 6/8), the beat a dancer counts and a producer's
 BPM names. Styles whose counting is itself a convention in dispute (half-time trap, cut-time bossa)
 are left out: their "right" level is not a fact a test can hold.
@@ -91,6 +91,13 @@ GROOVES: dict[str, Groove] = {g.name: g for g in (
            ((0, KICK, 115), (1, KICK, 100), (0.5, SNARE, 90), (1.5, SNARE, 90), (1.75, SNARE, 70))
            + _every(0.5, 2, CLOSED_HAT, 55),
            (0, 1), (0.5, 1.5), 0.4, (100, 130), 61),
+    Groove("five-four", 5, False,   # jazz in 5 (3 + 2): ride on the beats, swung, snare on 3 and 5
+           tuple((b, RIDE, 85) for b in range(5)) + tuple((b + 2 * T, RIDE, 65) for b in range(5))
+           + ((0, KICK, 100), (3, KICK, 90), (2, SNARE, 90), (4, SNARE, 90)),
+           (0, 1, 2, 3, 4), (0, 1.5, 3), 0.6, (140, 180), 0),
+    Groove("blues-12/8", 4, True,   # slow blues: four dotted-quarter beats of three eighths
+           ((0, KICK, 110), (2, KICK, 100), (1, SNARE, 105), (3, SNARE, 105)) + _every(T, 4, RIDE, 65),
+           (0, 1, 2, 3), tuple(b + p for b in range(4) for p in (0, T, 2 * T)), 0.3, (45, 68), 0),
 )}
 
 # Chords of I-vi-IV-V in C, one per bar (root in the bass register, three notes in the middle).
