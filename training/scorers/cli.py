@@ -89,7 +89,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--work", type=Path, default=PROJECT_ROOT / ".cache" / "scorers" / "round2",
                    help="trained round-2 models (never models/)")
     p.add_argument("--models", default="gru,gru_hier", help="comma-separated: <arch> (window mean) or <arch>_hier")
-    p.add_argument("--tasks", default="without_reference", help="comma-separated; only without_reference is built")
+    p.add_argument("--tasks", default="without_reference", help="comma-separated: without_reference, with_reference (the latter measures every clip "
+                        "against its reference first: <corpus>/reference, resumable)")
     p.add_argument("--max-epochs", type=int, default=16)
     p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap replicates over test sources")
     p.add_argument("--jobs", type=int, default=1, help="worker processes for corpus and rubric pass (default 1)")
@@ -250,6 +251,11 @@ def run_round2(args) -> dict:
 
     timing = prepare(args.corpus, ROUND2_SIZE if args.size == "round2" else SIZES[args.size], jobs=args.jobs,
                      progress=progress)
+    if "with_reference" in _tasks_r2(args.tasks):
+        from .round2_reference import prepare_reference
+
+        timing["reference"] = prepare_reference(args.corpus, ROUND2_SIZE if args.size == "round2" else SIZES[args.size],
+                                                jobs=args.jobs, progress=progress)
     bar.close()
     command = (f"perfscore train scorers round2 --corpus {args.corpus} --size {args.size} --out {args.out} "
                f"--models {args.models} --tasks {args.tasks} --max-epochs {args.max_epochs} --bootstrap {args.bootstrap}"

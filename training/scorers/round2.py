@@ -3,7 +3,11 @@
     perfscore train scorers round2 --corpus .cache/corpus/round2 --out reports/scorers/round2
 
 - Task *without a reference* (`labels.label(visible_only=True)`): four sub-scores, interpretation not
-  judged, no reference-only fault in any label. (*With a reference* is not built yet: see the README.)
+  judged, no reference-only fault in any label.
+- Task *with a reference* (full labels, interpretation judged): the box's alignment measurements of each
+  clip against its reference (round2_reference: per-note played / wrong / missed, onset deviation, cents;
+  DTW joint-angle error, lag, mirror evidence and flag) are extra per-frame channels and a take summary
+  beside the 72 frame features; clips whose measurement failed are left out (listed in results.json).
 - Models (`--models`): `<arch>` is round 1's window model averaged over the take's windows, `<arch>_hier`
   the hierarchical one (windows, then a GRU over the sequence of windows), for arch in cnn, lstm, gru,
   transformer; same data, split, augmentation and epoch budget; one output per sub-score, overall from
@@ -43,6 +47,8 @@ class TaskClips:
     targets: np.ndarray           # (N, 5) labels of the task, NaN where not judged
     entries: list[dict]
     visible_only: bool
+    with_reference: bool = False  # frames carry the reference inputs after the 72 (round2_reference)
+    excluded: dict = field(default_factory=dict)    # id → why a clip is not in the task (reference failed)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -76,7 +82,8 @@ def augmented(clips: TaskClips, i: int, rng: np.random.Generator) -> tuple[np.nd
         target = task_targets(entry, sizes, clips.visible_only)
     if rng.random() < 0.5:
         x = pitch_shift(x, int(rng.choice([-2, -1, 1, 2])))
-    if discipline == "dance" and rng.random() < 0.5:
+    # Mirroring the pose would not mirror what the reference comparison measured: not with a reference.
+    if discipline == "dance" and not clips.with_reference and rng.random() < 0.5:
         x = mirror_pose(x)
     return x, target
 
@@ -169,6 +176,8 @@ def train_model(cfg: Round2Config, train: TaskClips, val: TaskClips, log=print):
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     mean, std = feature_stats(train)
+    if train.with_reference:
+        from .round2_reference import make_reference_model as make_model
     model = make_model(cfg.arch, cfg.context, cfg.width, cfg.dropout, torch.from_numpy(mean), torch.from_numpy(std))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=2)
@@ -233,10 +242,14 @@ def parse_model(key: str) -> tuple[str, str]:
     return arch, context or "mean"
 
 
-def _split(corpus, visible_only: bool):
+def _split(corpus, visible_only: bool, reference=None):
     train = corpus.select(lambda e: e["split"] not in ("test", VAL_FOLD))
     val = corpus.select(lambda e: e["split"] == VAL_FOLD)
     test = corpus.select(lambda e: e["split"] == "test")
+    if reference is not None:          # with a reference: round2_reference's measured clips and inputs
+        from .round2_reference import reference_task_clips
+
+        return tuple(reference_task_clips(c, reference) for c in (train, val, test))
     return tuple(task_clips(c, visible_only) for c in (train, val, test))
 
 
@@ -254,6 +267,8 @@ def _fit_or_load(run: Round2Run, key: str, task: str, train, val, log) -> tuple[
     own = {k: v for k, v in ARCH_DEFAULTS.get(arch, {}).items() if k in ("lr", "max_epochs", "patience")}
     cfg = Round2Config(arch=arch, context=context, task=task, seed=run.seed, **({"max_epochs": run.max_epochs} | own))
     path = run.work / f"{key}-{task}{f'-seed{run.seed}' if run.seed else ''}.pt"
+    if task == "with_reference":
+        from .round2_reference import make_reference_model as make_model
     if path.exists():
         saved = torch.load(path, weights_only=False)
         model = make_model(arch, context, cfg.width, cfg.dropout)
@@ -267,12 +282,26 @@ def _fit_or_load(run: Round2Run, key: str, task: str, train, val, log) -> tuple[
     return model, history
 
 
-def rubric_block(corpus_dir: Path, corpus, visible_only: bool, test: TaskClips) -> tuple[np.ndarray | None, dict]:
-    """Calibrated rubric predictions (N_test, 5) on the test clips, and what was fitted, or (None, why)."""
+def save_round2_checkpoint(run: Round2Run, key: str, task: str, model, history: dict, test_block: dict) -> Path:
+    """`<work>/checkpoints/<key>-<task>[-seedN].pt`: what `perfscore export scorers` reads (checkpoint.py's
+    whole-take format: weights, arch/context/width, input standardisation, task and labels, test figures)."""
+    from .checkpoint import save_performance_checkpoint
+
+    name = f"{key}-{task}{f'-seed{run.seed}' if run.seed else ''}.pt"
+    trained = {"command": run.command, "corpus": str(run.corpus), "split": "train folds 1-4, early stopping on "
+               f"{VAL_FOLD}", "seed": run.seed, **{k: history.get(k) for k in ("best_epoch", "epochs", "cpu_s")}}
+    return save_performance_checkpoint(model, run.work / "checkpoints" / name, key=key, task=task,
+                                       labels=TASK_LABELS[task], trained=trained, metrics={"test": test_block})
+
+
+def rubric_block(corpus_dir: Path, corpus, visible_only: bool, test: TaskClips,
+                 rows: dict | None = None) -> tuple[np.ndarray | None, dict]:
+    """Calibrated rubric predictions (N_test, 5) on the test clips, and what was fitted, or (None, why).
+    `rows`: id → rubric scores (default: the rubric pass without a reference, `<corpus>/rubric`)."""
     from .calibrate import RubricCalibration
     from .rubric_eval import load_rubric
 
-    rows = load_rubric(corpus_dir / "rubric")
+    rows = load_rubric(corpus_dir / "rubric") if rows is None else rows
     if not rows:
         return None, {"missing": f"no rubric scores in {corpus_dir / 'rubric'} (run the rubric pass)"}
     fit_entries = [e for e in corpus.entries if e["split"] != "test" and e["id"] in rows]
@@ -304,11 +333,19 @@ def run_round2(run: Round2Run, log=print) -> dict:
     paired_all: dict = {}
     for task in run.tasks:
         visible_only = task == "without_reference"
-        train, val, test = _split(corpus, visible_only)
+        reference = None
+        if task == "with_reference":
+            from .round2_reference import load_reference, reference_meta
+
+            reference = load_reference(run.corpus / "reference")
+        train, val, test = _split(corpus, visible_only, reference)
         log(f"{task}: {len(train)} train, {len(val)} validation, {len(test)} test clips")
-        evaluations = {}
+        if reference is not None:
+            results["meta"]["reference"] = reference_meta(reference, (train, val, test))
+        evaluations, fitted = {}, {}
         for key in run.models:
             model, history = _fit_or_load(run, key, task, train, val, log)
+            fitted[key] = (model, history)
             scores = predict(model, test)
             evaluations[key] = Evaluation(test.entries, test.targets, scores)
             (run.work / f"{key}-{task}{f'-seed{run.seed}' if run.seed else ''}-test.json").write_text(
@@ -316,8 +353,13 @@ def run_round2(run: Round2Run, log=print) -> dict:
             results["meta"]["training"][f"{key}/{task}"] = {k: history[k] for k in
                                                             ("best_epoch", "epochs", "best_val_score", "cpu_s")}
             results["meta"]["training"][f"{key}/{task}"]["parameters"] = sum(p.numel() for p in model.parameters())
-        rubric_scores, rubric_info = (rubric_block(run.corpus, corpus, visible_only, test) if visible_only
-                                      else (None, {"missing": "the rubric with a reference is not run yet"}))
+        if reference is None:
+            rubric_scores, rubric_info = rubric_block(run.corpus, corpus, visible_only, test)
+        else:               # the box's rubric given the reference, on the same clips as without one
+            from .round2_reference import calibration_rows
+
+            rubric_scores, rubric_info = rubric_block(run.corpus, corpus, visible_only, test,
+                                                      calibration_rows(reference, corpus.entries))
         if rubric_scores is not None:
             evaluations["rubric"] = Evaluation(test.entries, test.targets, rubric_scores)
             run.work.mkdir(parents=True, exist_ok=True)
@@ -335,6 +377,8 @@ def run_round2(run: Round2Run, log=print) -> dict:
         for key, metrics in per_model.items():
             blocks[key][task] = block(metrics, len(test), sources)
             blocks[key][task]["grade_from"] = "grade_of(predicted overall)"
+            if key in fitted:
+                save_round2_checkpoint(run, key, task, *fitted[key], blocks[key][task])
         paired_all[task] = diffs
     results.update(blocks)
     results["paired_vs_rubric"] = paired_all
@@ -349,11 +393,20 @@ def run_round2(run: Round2Run, log=print) -> dict:
         "finer_inputs": "no sub-frame onset timing, per-note level and cents or chroma: the input is round 1's 72 "
                         "features at 30 frames a second",
         "explanations": "deletion and pointing tests not run",
-        "box": "a whole-take model exports to ONNX (hierarchical.export_onnx: input windows[W, 60, 72], output "
-               "scores[1, 5], parity checked), but export/scorers.py does not write it to models/manifest.json (a "
-               "'performance' input layout next to perfscore.scorer-input/1) and edge/scoring/learned has no plugin "
-               "that feeds a take's windows at once and assembles one result with the grade of the overall",
+        "box": "lstm_hier only runs on the box (models/checkpoints/round2/lstm_hier.pt; `perfscore export scorers "
+               "--round2 --tflite` writes scorer_lstm_hier.onnx, .int8.onnx, .tflite and .int8.tflite with the "
+               "performance-1 input layout and parity on held-out takes; edge/scoring/learned/performance.py scores "
+               "a take with one model run, `perfscore analyze --model`); left: the other seven models are not "
+               "exported, both int8 files are dynamic int8 (static int8 broke the grade bound), and the TFLite files "
+               "hold at most 128 windows (about 2 min) because LiteRT cannot resize the GRU over the windows per "
+               "take",
         "more_test_sources": "the test split is round 1's 3 motions and 6 pieces: dance intervals stay wide"}
+    if "with_reference" in run.tasks:
+        results["meta"]["not_done"].pop("with_reference")
+        results["meta"]["not_done"]["with_reference_box"] = (
+            "the with-reference models read (W, 60, 98): the 72 features, then edge.features.reference_frames' 10 "
+            "channels and 16 take summaries; none is exported, and no box plugin builds those inputs from "
+            "`analyze --reference`'s comparison yet")
     results["explanations"] = None
     results["meta"]["wall_time_s"] = round(time.perf_counter() - t0, 1)
     run.out.mkdir(parents=True, exist_ok=True)

@@ -68,11 +68,16 @@ def write_readme(out: Path, results: dict) -> None:
                                                 if k.endswith("/" + task)})
         rub = meta.get(f"rubric_{task}", {})
         if "fit_clips" in rub:
+            given = ("no reference: no interpretation" if task == "without_reference" else
+                     "with the clip's reference: the passage's MIDI, the motion's clean reference take; "
+                     "interpretation included")
             lines += ["", f"Rubric: the box's `edge.scoring.rubric.score_analysis` on each test clip re-rendered from "
-                      f"its recipe and measured with `edge.analysis.measure` (no reference: no interpretation); "
+                      f"its recipe and measured with `edge.analysis.measure` ({given}); "
                       f"calibrated per discipline and sub-score by isotonic regression on {rub['fit_clips']} "
                       f"training-fold clips; {len(rub['rubric_errors'])} rubric errors, "
                       f"{len(rub['test_clips_without_rubric'])} test clips without a rubric score."]
+        if task == "with_reference" and meta.get("reference"):
+            lines += [""] + reference_lines(meta["reference"])
         lines.append("")
     lines += ["## Training", "", "| model / task | parameters | epochs (best) | validation score | CPU s |",
               "|---|---|---|---|---|"]
@@ -80,10 +85,31 @@ def write_readme(out: Path, results: dict) -> None:
         lines.append(f"| {k} | {t['parameters']:,} | {t['epochs']} ({t['best_epoch']}) | {t['best_val_score']:.3f} | "
                      f"{t['cpu_s']:.0f} |")
     lines += ["", "## How far to trust the intervals", ""] + caveats(results, models) + other_seeds(out, results, models)
+    lines += other_seeds(out, results, models, "with_reference", "with_reference_seed*/results.json")
     lines += ["", "## Not done in this slice", ""] + [f"- {k}: {v}" for k, v in meta["not_done"].items()]
     if meta.get("notes"):
         lines += ["", "## Notes", ""] + [f"- {n}" for n in meta["notes"]]
     (out / "README.md").write_text("\n".join(lines) + "\n")
+
+
+def reference_lines(ref: dict) -> list[str]:
+    """How the with-reference inputs were measured (round2_reference), and what was left out."""
+    failed = ref.get("failed") or {}
+    reasons: dict[str, int] = {}
+    for why in failed.values():
+        reasons[why[:100]] = reasons.get(why[:100], 0) + 1
+    per = ref.get("cpu_s_per_clip", {})
+    runs = ref.get("runs_that_measured") or []
+    took = (f" The pass took {sum(r['wall_time_s'] for r in runs) / 60:.0f} min of wall time and "
+            f"{sum(r['worker_cpu_s'] for r in runs) / 60:.0f} CPU-min ({runs[-1]['jobs']} worker)." if runs else "")
+    return [f"Reference inputs: every clip re-rendered from its recipe and measured against its reference by the box "
+            f"(`edge.analysis.measure`; `edge.features.reference_frames`: {len(ref['channels'])} per-frame channels "
+            f"beside the 72 features, {len(ref['summary'])} take-level summaries); {ref['measured']} clips measured "
+            f"(median {per.get('median')} CPU s per clip: dance {per.get('dance')}, music {per.get('music')}), "
+            f"{len(failed)} failed and left out"
+            + (" (" + "; ".join(f"{n}× {w}" for w, n in reasons.items()) + ")" if reasons else "")
+            + "; clips per split " + ", ".join(f"{k} {v}" for k, v in ref["clips_per_split"].items())
+            + " (left out: " + ", ".join(f"{k} {v}" for k, v in ref["excluded_per_split"].items()) + ")." + took]
 
 
 def _against_rubric(d: dict | None) -> str:
@@ -140,16 +166,17 @@ def caveats(results: dict, models: list[str]) -> list[str]:
             "point; the second column keeps those less than 10 points apart."]
 
 
-def other_seeds(out: Path, results: dict, models: list[str], task: str = "without_reference") -> list[str]:
+def other_seeds(out: Path, results: dict, models: list[str], task: str = "without_reference",
+                pattern: str = "seed*/results.json") -> list[str]:
     """Overall MAE of the same models trained with other seeds (`--seed N --out <out>/seedN`), beside this run's."""
     import json
 
     runs = {"this run": results}
-    for path in sorted(Path(out).glob("seed*/results.json")):
+    for path in sorted(Path(out).glob(pattern)):
         runs[path.parent.name] = json.loads(path.read_text())
     if len(runs) < 2:
         return []
-    lines = ["", "Training-seed spread (overall MAE without a reference; each column is its own training run, "
+    lines = ["", f"Training-seed spread (overall MAE {task.replace('_', ' a ')}; each column is its own training run, "
              "with its own bootstrap):", "", "| model | " + " | ".join(runs) + " |", "|---|" + "---|" * len(runs)]
     for key in models:
         cells = [fmt((r.get(key) or {}).get(task, {}).get("overall_mae") if r.get(key) and r[key].get(task) else None)

@@ -6,8 +6,9 @@ bit-for-bit the same clip) while its pose track and audio samples are captured o
 through `edge.analysis.measure` (what `perfscore analyze` runs on a decoded file) and
 `edge.scoring.rubric.score_analysis` (what `perfscore score` prints): no second rubric lives here.
 
-Without a reference only (the task of round 2's `without_reference` block): the rubric then leaves
-interpretation out, as the visible-only labels do.
+Without a reference (the task of round 2's `without_reference` block): the rubric then leaves
+interpretation out, as the visible-only labels do. The rubric *with* the reference is scored in the same
+re-rendering pass that measures every clip against its reference (round2_reference.measure_clip).
 """
 
 from __future__ import annotations
