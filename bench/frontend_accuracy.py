@@ -4,6 +4,7 @@ beat F-measure, and dance beat alignment with the audio on the beat, 250 ms late
     .venv/bin/python bench/frontend_accuracy.py            # writes bench/results/frontend_accuracy.json
     .venv/bin/python bench/frontend_accuracy.py --no-dance # music only (about 2 minutes on 2 cores)
     .venv/bin/python bench/frontend_accuracy.py --tuning   # the 34 development-only tuning renders (prints)
+    .venv/bin/python bench/frontend_accuracy.py --room     # the same renders heard in a room → frontend_accuracy_room.json
 
 Music: 46 renders of whole polyphonic music21 scores (training/data/rhythm_renders.py): Bach chorales
 in four voices, string quartets, piano pieces (Joplin, Mozart, Clara Schumann) on piano, organ, strings
@@ -30,6 +31,9 @@ tempi drawn from each style's range (seed GROOVE_SEED); the beat is the quarter 
 6/8). The patterns were written, and the kick-drum phase cue (beats.py) chosen, looking at other draws
 of them (`--grooves-seed 7` and a 22-render draw before it); the figures come from GROOVE_SEED's draw.
 
+`--room`: every score render and groove as a microphone in a room hears it (training/data/room.py: RT60
+ROOM["rt60_s"], direct-to-reverberant ratio ROOM["drr_db"], noise at ROOM["snr_db"]), beside the clean reading.
+
 Dance: DeepMimic motions rendered with pybullet to a drum-and-bass backing, analysed by `analyze()`
 with the audio on the beat, 250 ms late and half a beat late (the case a doubled beat grid hid).
 """
@@ -55,6 +59,7 @@ EXTRA = [  # the ends of the tempo span
     ("chorale-bwv10.7", 50.0, "piano", False), ("beethoven-op59no3-2", 50.0, "strings", True),
     ("haydn-op74no1-4", 200.0, "piano", True), ("mozart-k155-3", 190.0, "organ", False),
 ]
+ROOM = {"rt60_s": 0.6, "drr_db": -3.0, "snr_db": 20.0}   # a live studio, the microphone a few metres away
 GROOVE_SEED = 8
 GROOVE_TEMPI = 3          # renders per groove
 DANCE = [("dance_a", 104, 21), ("dance_b", 126, 22), ("walk", 96, 23)]
@@ -90,6 +95,15 @@ def tuning_cases() -> list[tuple[str, float, str, bool]]:
     return cases
 
 
+def _heard(audio: np.ndarray, sample_rate: int, room: list) -> np.ndarray:
+    """The render itself, or (with `room` = [True]) as a microphone in ROOM hears it."""
+    if not (room and room[0]):
+        return audio
+    from training.data.room import room_recording
+
+    return room_recording(audio, sample_rate, **ROOM)
+
+
 def _tempo_rows(truth: float, measured: float | None) -> dict:
     ok = measured is not None and abs(measured / truth - 1) <= 0.04
     octave = measured is not None and any(abs(measured / (k * truth) - 1) <= 0.04 for k in (1.0, *OCTAVES))
@@ -106,10 +120,10 @@ def run_music_case(args) -> dict:
     from edge.features.notes import read_midi, read_midi_meter
     from training.data.rhythm_renders import render_piece
 
-    piece_id, bpm, instrument, drums, scratch = args
+    piece_id, bpm, instrument, drums, scratch, *room = args
     render = render_piece(scratch, piece_id, bpm=bpm, instrument=instrument, drums=drums)
     settings = Settings()
-    audio = extract_audio_features(render.audio, settings.audio)
+    audio = extract_audio_features(_heard(render.audio, render.sample_rate, room), settings.audio)
     meter = read_midi_meter(render.reference_midi)
     period = 60.0 / meter.beat_bpm     # the reference's written beat, and its notes in those beats (as analysis.py)
     notes_beats = read_midi(render.reference_midi).onsets / period
@@ -147,9 +161,9 @@ def run_groove_case(args) -> dict:
     from edge.features.audio import extract_audio_features
     from training.data.grooves import render_groove
 
-    name, bpm, seed, scratch = args
+    name, bpm, seed, scratch, *room = args
     render = render_groove(scratch, name, bpm=bpm, seed=seed)
-    audio = extract_audio_features(render.audio, Settings().audio)
+    audio = extract_audio_features(_heard(render.audio, render.sample_rate, room), Settings().audio)
     level = audio.tempo_level
     row = {"groove": name, "meter": render.meter, "truth_bpm": bpm, "seed": seed,
            **_tempo_rows(bpm, audio.tempo_bpm),
@@ -248,6 +262,8 @@ def main() -> None:
     parser.add_argument("--no-dance", action="store_true", help="skip the dance rows (they take minutes)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-grooves", action="store_true", help="skip the drum-kit grooves")
+    parser.add_argument("--room", action="store_true",
+                        help="the renders heard in a room (reverb and noise); no dance; writes frontend_accuracy_room.json")
     parser.add_argument("--grooves-seed", type=int, default=GROOVE_SEED, help="the draw of groove tempi")
     parser.add_argument("--tuning", action="store_true",
                         help="only the development-only tuning renders; print their summary, write nothing")
@@ -257,16 +273,20 @@ def main() -> None:
             music = pool.map(run_music_case, [(*c, tmp) for c in tuning_cases()])
         print(json.dumps(summarise(music, []), indent=2))
         return
+    if args.room:
+        args.no_dance = True
     with tempfile.TemporaryDirectory() as tmp:
-        cases = [(*c, tmp) for c in music_cases()]
+        cases = [(*c, tmp, args.room) for c in music_cases()]
         with Pool(args.workers) as pool:
             music = pool.map(run_music_case, cases)
             grooves = [] if args.no_grooves else pool.map(
-                run_groove_case, [(*c, tmp) for c in groove_cases(args.grooves_seed)])
+                run_groove_case, [(*c, tmp, args.room) for c in groove_cases(args.grooves_seed)])
         dance = [] if args.no_dance else run_dance(Path(tmp))
     result = {"music": music, "grooves": grooves, "dance": dance,
               "summary": {**summarise(music, dance), **summarise_grooves(grooves)}}
-    out = ROOT / "bench" / "results" / "frontend_accuracy.json"
+    if args.room:
+        result["room"] = ROOM
+    out = ROOT / "bench" / "results" / ("frontend_accuracy_room.json" if args.room else "frontend_accuracy.json")
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result["summary"], indent=2))
 
