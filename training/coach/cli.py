@@ -16,18 +16,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         "coach", help="train the practice-task policy (DQN) and compare it with baselines over seeds",
         description="Train the DQN and every baseline on simulated students, evaluate on held-out students, "
                     "write DIR/results.json, curves.json, report.md and plots.")
-    parser.add_argument("action", nargs="?", choices=["tune"],
+    parser.add_argument("action", nargs="?", choices=["tune", "ablation"],
                         help="tune: equal-budget Optuna tuning of dqn, ppo and q_learning on validation students "
-                             "(training/coach/tuning.py) instead of the comparison")
+                             "(training/coach/tuning.py) instead of the comparison; ablation: the leave-one-out "
+                             "ablation from the tuned DQN (--from-tuned) on validation students "
+                             "(training/coach/ablation.py); rerun with the same --out to resume")
     parser.add_argument("--seeds", type=int, default=None,
                         help="independent seeds (default 10; with tune: seeds per trial, default 2)")
     parser.add_argument("--episodes", type=int, default=None,
                         help="training episodes; one episode = a 10-task session for each of 50 students "
                              "(default 100; with tune: per seed of a trial, default 40)")
     parser.add_argument("--trials", type=int, default=10, help="with tune: Optuna trials per method (default 10)")
+    parser.add_argument("--resume", type=Path, default=None, metavar="TUNING_JSON",
+                        help="with tune: reload this tuning.json's trials (not rerun) and continue each method's "
+                             "study up to --trials; same --seeds and --episodes as those trials")
     parser.add_argument("--tuned", type=Path, default=None, metavar="TUNING_JSON",
                         help="train dqn, ppo and q_learning with the best params of this tuning.json "
                              "(e.g. reports/coach/tuning/tuning.json) and add its trials to results.json")
+    parser.add_argument("--from-tuned", type=Path, default=None, metavar="TUNING_JSON",
+                        help="with ablation: the tuning.json whose best DQN (and PPO, the yardstick) it starts from")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="where results and plots go")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPU count)")
     parser.add_argument("--methods", default=None,
@@ -46,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.action == "tune":
         return run_tune(args)
+    if args.action == "ablation":
+        return run_ablation(args)
     args.seeds = 10 if args.seeds is None else args.seeds
     args.episodes = 100 if args.episodes is None else args.episodes
     if args.tuned is not None and not args.tuned.is_file():
@@ -84,8 +93,36 @@ def run_tune(args: argparse.Namespace) -> int:
     from ..cli import comma_choices
 
     methods = comma_choices(args.methods, TUNED_METHODS, "--methods", what="cannot tune", default=TUNED_METHODS)
-    tune(args.out, args.trials, seeds, episodes, methods,
-         progress=lambda line: print(line, file=sys.stderr, flush=True))
+    if args.resume is not None and not args.resume.is_file():
+        raise PerfscoreError(f"tune: --resume {args.resume}: no such tuning file")
+    try:
+        tune(args.out, args.trials, seeds, episodes, methods,
+             progress=lambda line: print(line, file=sys.stderr, flush=True), resume=args.resume)
+    except ValueError as error:          # --resume trials run with another budget
+        raise PerfscoreError(str(error)) from error
     print(f"wrote {args.out / 'tuning.json'}")
     return 0
 
+
+
+def run_ablation(args: argparse.Namespace) -> int:
+    from edge.errors import PerfscoreError
+
+    from .ablation import run_tuned_ablation
+
+    seeds = 10 if args.seeds is None else args.seeds
+    episodes = 100 if args.episodes is None else args.episodes
+    if args.from_tuned is None:
+        raise PerfscoreError("ablation: --from-tuned TUNING_JSON is required (e.g. reports/coach/tuning/tuning.json)")
+    if not args.from_tuned.is_file():
+        raise PerfscoreError(f"ablation: --from-tuned {args.from_tuned}: no such tuning file "
+                             f"(run `perfscore train coach tune` first)")
+    if seeds < 1 or episodes < 1:
+        raise PerfscoreError(f"ablation: --seeds and --episodes must be at least 1, got {seeds}, {episodes}")
+    try:
+        run_tuned_ablation(args.out, args.from_tuned, seeds, episodes,
+                           progress=lambda line: print(line, file=sys.stderr, flush=True))
+    except ValueError as error:          # a finished run with other settings in --out, or an incomplete tuning file
+        raise PerfscoreError(str(error)) from error
+    print(f"wrote {args.out / 'results.json'} and report.md")
+    return 0

@@ -149,14 +149,29 @@ def validation_score(policy, seed: int, passes: int = PASSES) -> float:
 
 # ---- the study ------------------------------------------------------------------------------
 
-def tune_method(method: str, trials: int, seeds: int, episodes: int, on_trial=None) -> dict:
+def distributions(space: dict[str, tuple]) -> dict:
+    """The Optuna distributions of a search space (to hand earlier trials back to a study)."""
+    import optuna.distributions as d
+    return {name: (d.CategoricalDistribution(spec[1]) if spec[0] == "cat"
+                   else d.FloatDistribution(spec[1], spec[2], log=spec[3]) if spec[0] == "float"
+                   else d.IntDistribution(spec[1], spec[2]))
+            for name, spec in space.items()}
+
+
+def tune_method(method: str, trials: int, seeds: int, episodes: int, on_trial=None,
+                earlier: list[dict] | None = None) -> dict:
+    """`earlier`: trials already run (rows of a tuning.json, same budget per trial); they are added to the
+    study as finished trials, not rerun, and count towards `trials`."""
     import optuna
     import torch
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=SAMPLER_SEED, n_startup_trials=max(1, min(5, trials // 2)))
     study = optuna.create_study(direction="maximize", sampler=sampler, study_name=f"coach-{method}")
-    rows: list[dict] = []
+    rows: list[dict] = [dict(r) for r in earlier or []]
+    for r in rows:
+        study.add_trial(optuna.trial.create_trial(params=r["params"], distributions=distributions(SPACES[method]),
+                                                  value=r["value"]))
 
     def objective(trial) -> float:
         params = suggest(trial, SPACES[method])
@@ -173,7 +188,7 @@ def tune_method(method: str, trials: int, seeds: int, episodes: int, on_trial=No
             on_trial(method, rows)
         return value
 
-    study.optimize(objective, n_trials=trials)
+    study.optimize(objective, n_trials=max(0, trials - len(rows)))
     best = max(rows, key=lambda r: r["value"])
     return method_block(method, trials, seeds, episodes, rows) | {"best": {"number": best["number"], "params": best["params"],
                                                                           "value": best["value"]}}
@@ -187,7 +202,21 @@ def method_block(method: str, trials: int, seeds: int, episodes: int, rows: list
             "trials": rows}
 
 
-def tune(out: Path, trials: int, seeds: int, episodes: int, methods=TUNED_METHODS, progress=print) -> dict:
+def earlier_trials(path: Path, method: str, seeds: int, episodes: int) -> list[dict]:
+    """A tuning.json's trials of `method`, refused if they were run with another budget per trial."""
+    block = json.loads(Path(path).read_text())["methods"].get(method)
+    if block is None:
+        return []
+    b = block["budget"]
+    if (b["seeds_per_trial"], b["episodes_per_seed"]) != (seeds, episodes):
+        raise ValueError(f"tuning: {path} ran {method}'s trials on {b['seeds_per_trial']} seeds × "
+                         f"{b['episodes_per_seed']} episodes, not {seeds} × {episodes}; continue with the same budget")
+    return block["trials"]
+
+
+def tune(out: Path, trials: int, seeds: int, episodes: int, methods=TUNED_METHODS, progress=print,
+         resume: Path | None = None) -> dict:
+    """`resume`: an earlier tuning.json whose trials are reloaded (not rerun) and continued up to `trials`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     doc = {"schema": "perfscore.coach-tuning/1",
@@ -203,8 +232,11 @@ def tune(out: Path, trials: int, seeds: int, episodes: int, methods=TUNED_METHOD
         r = rows[-1]
         progress(f"{method} trial {r['number']}: validation {r['value']:.1f} ({r['cpu_time_s']:.0f} CPU-s) {r['params']}")
 
+    if resume is not None:
+        doc["resumed_from"] = str(resume)
     for method in methods:
-        doc["methods"][method] = tune_method(method, trials, seeds, episodes, save)
+        earlier = earlier_trials(resume, method, seeds, episodes) if resume is not None else None
+        doc["methods"][method] = tune_method(method, trials, seeds, episodes, save, earlier)
         (out / "tuning.json").write_text(json.dumps(doc, indent=2) + "\n")
     return doc
 
