@@ -46,6 +46,8 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage (all threads)
     cut_short: bool = False   # the recording (or the take) stops before its media did: not all of it is here
+    # The dance reference's poses the comparison aligned to (a with-reference model reads its mirror evidence).
+    reference_pose: PoseTrack | None = None
 
     def to_dict(self) -> dict:
         """The `perfscore analyze --json` document (docs/analysis.md; schema edge/schemas/analysis.schema.json)."""
@@ -231,8 +233,8 @@ def measure(path: str | Path, info: SourceInfo, pose: PoseTrack | None, samples:
     clock = time.process_time()
     comparison = None
     if reference is not None:
-        comparison = _compare(Path(reference), pose, audio, settings, warnings, reference_pose=reference_pose,
-                              samples=samples)
+        comparison, reference_pose = _compare(Path(reference), pose, audio, settings, warnings,
+                                              reference_pose=reference_pose, samples=samples)
     timings["reference"] = time.process_time() - clock
 
     duration = info.duration_s
@@ -241,7 +243,8 @@ def measure(path: str | Path, info: SourceInfo, pose: PoseTrack | None, samples:
                 audio.start_s + audio.duration_s if audio is not None else 0.0]
         duration = max(ends)
     return Analysis(str(path), info, float(duration), pose, audio, motion, motion_beats, alignment,
-                    offsets, deviations, deviation_times, comparison, warnings, timings)
+                    offsets, deviations, deviation_times, comparison, warnings, timings,
+                    reference_pose=reference_pose if isinstance(comparison, DanceComparison) else None)
 
 
 def _reference_beat_period(reference: str | Path | None) -> float | None:
@@ -269,21 +272,22 @@ def _reference_onset_beats(reference: str | Path | None, period: float | None, p
 
 def _compare(reference: Path, pose: PoseTrack | None, audio: AudioFeatures | None, settings: Settings,
              warnings: list[str], *, reference_pose: PoseTrack | None = None,
-             samples: np.ndarray | None = None) -> MusicComparison | DanceComparison | None:
+             samples: np.ndarray | None = None) -> tuple[MusicComparison | DanceComparison | None, PoseTrack | None]:
+    """(the comparison or None with the reason in `warnings`, the dance reference's poses or None)."""
     cfg = settings.reference
     if reference.suffix.lower() in MIDI_SUFFIXES:
         notes = read_midi(reference, part=cfg.part)
         if audio is None or audio.silent:
             warnings.append("reference given but there is no audible performance to compare")
-            return None
+            return None, None
         try:
             # The raw samples: a polyphonic reference is checked by transcribing them (reference_polyphonic).
             return compare_to_midi(notes, audio, onset_tolerance_ms=cfg.onset_tolerance_ms,
                                    pitch_tolerance_cents=cfg.pitch_tolerance_cents, clock=cfg.clock,
-                                   samples=samples)
+                                   samples=samples), None
         except ValueError as exc:
             warnings.append(f"reference {reference.name}: {exc}")
-            return None
+            return None, None
     if pose is None:
         raise MediaError(reference, "a recording as reference needs a video to compare with; "
                                     "for music give a MIDI reference (.mid)")
@@ -293,7 +297,7 @@ def _compare(reference: Path, pose: PoseTrack | None, audio: AudioFeatures | Non
     if ref_pose is None:
         raise MediaError(reference, "reference has no video stream (dance references are recordings of the choreography)")
     try:
-        return compare_to_reference(ref_pose, pose)
+        return compare_to_reference(ref_pose, pose), ref_pose
     except ValueError as exc:
         warnings.append(f"reference {reference.name}: {exc}")
-        return None
+        return None, None

@@ -19,6 +19,12 @@ becomes:
   file holds up to MAX = TFLITE_MAX_WINDOWS windows and pools only the masked ones (exactly the
   unpadded result). ai-edge-quantizer's recipes in export/tflite.py's order, the first within bounds.
 
+A with-reference checkpoint (task `with_reference`, layout `perfscore.scorer-input/performance-ref-1`) gives
+the same ONNX files with input `windows` float32[W, 60, 98]: the 72 features, then the 26 reference inputs
+(edge.features.reference_frames, named in the manifest's `scorer.reference_inputs`); its parity and
+calibration takes are those the corpus's reference pass measured, each with its reference inputs as training
+read them. It gets no TFLite file (PaddedTakeModel re-implements only the round-2 models' forward).
+
 Parity (manifest `parity`): on PARITY_TAKES held-out test takes (motions and pieces no model saw), mean
 and max drift of the sub-scores the box reports (points, clipped 0–100) and grade agreement — the share
 of takes whose grade_of(overall) is torch's. An artefact over its bounds is not shipped (`not_shipped`).
@@ -50,19 +56,39 @@ ONNX_OPSET = 17                # the TorchScript exporter: it keeps W dynamic th
 
 # ---------------------------------------------------------------- takes of the corpus
 
-def corpus_takes(corpus: Path, test: bool, n: int, seed: int) -> list[tuple[np.ndarray, str]]:
+def corpus_takes(corpus: Path, test: bool, n: int, seed: int,
+                 with_reference: bool = False) -> list[tuple[np.ndarray, str]]:
     """(T, 72) model frames and discipline of `n` takes drawn from the test split (`test`) or the
-    training folds, exactly as the corpus was built for training (edge.scoring.learned.windows)."""
+    training folds, exactly as the corpus was built for training (edge.scoring.learned.windows).
+    `with_reference`: only takes the reference pass measured, each (T, 98): the frames followed by
+    their reference inputs, as round2_reference.reference_task_clips gives them to training."""
+    from edge.features.reference_frames import reference_inputs
     from edge.scoring.learned.windows import model_frames
     from training.data.corpus_store import load_corpus
 
     if not (Path(corpus) / "plan.json").exists():
         raise PerfscoreError(f"{corpus}: no round-2 corpus there (make it with `perfscore train scorers round2`)")
-    data = load_corpus(corpus).select(lambda e: (e["split"] == "test") == test)
+    store = None
+    if with_reference:
+        from training.scorers.round2_reference import load_reference
+
+        if not (Path(corpus) / "reference").is_dir():
+            raise PerfscoreError(f"{corpus}/reference: no reference measurements (the with_reference task's input)")
+        store = load_reference(Path(corpus) / "reference")
+    data = load_corpus(corpus).select(lambda e: (e["split"] == "test") == test and
+                                      (store is None or (e["id"] in store.frames and "error" not in store.rows[e["id"]])))
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(len(data), size=min(n, len(data)), replace=False))
-    return [(model_frames(np.asarray(data.pose[i], np.float32), np.asarray(data.audio[i], np.float32),
-                          data.entries[i]["discipline"]), data.entries[i]["discipline"]) for i in pick]
+    takes = []
+    for i in pick:
+        e = data.entries[i]
+        frames = model_frames(np.asarray(data.pose[i], np.float32), np.asarray(data.audio[i], np.float32),
+                              e["discipline"])
+        if store is not None:
+            extra = reference_inputs(store.frames[e["id"]], np.array(store.rows[e["id"]]["summary"], np.float32))
+            frames = np.concatenate([frames, extra], axis=1).astype(np.float32)
+        takes.append((frames, e["discipline"]))
+    return takes
 
 
 def take_windows(frames: np.ndarray) -> np.ndarray:
@@ -122,10 +148,11 @@ def encoder_unrolled(model):
     from .unrolled import unrolled_copy
 
     out = copy.deepcopy(model).eval()
-    if hasattr(out, "encoder"):
-        out.encoder, _ = unrolled_copy(out.encoder)
+    inner = getattr(out, "base", out)           # a with-reference model wraps the round-2 model (ReferenceModel)
+    if hasattr(inner, "encoder"):
+        inner.encoder, _ = unrolled_copy(inner.encoder)
     else:
-        out.window, _ = unrolled_copy(out.window)
+        inner.window, _ = unrolled_copy(inner.window)
     return out
 
 
@@ -382,8 +409,9 @@ def export_performance(checkpoint: Path, out_dir: Path, manifest_path: Path = MA
                        corpus: Path | None = None, int8: bool = True, progress=lambda _m: None) -> list[dict]:
     import torch
 
+    from edge.features.reference_frames import REFERENCE_NAMES, SUMMARY_NAMES
     from edge.models import sha256_of
-    from edge.scoring.learned.performance import PERFORMANCE_LAYOUT
+    from edge.scoring.learned.performance import PERFORMANCE_REF_LAYOUT, input_width
     from training.scorers.checkpoint import load_performance_checkpoint
     from training.scorers.models import n_parameters
 
@@ -392,9 +420,11 @@ def export_performance(checkpoint: Path, out_dir: Path, manifest_path: Path = MA
     torch.set_num_threads(1)
     checkpoint = Path(checkpoint)
     model, data = load_performance_checkpoint(checkpoint)
-    key, task = data["key"], data["task"]
+    key, task, layout = data["key"], data["task"], data["layout"]
+    with_reference = layout == PERFORMANCE_REF_LAYOUT
+    width = input_width(layout)
     corpus = Path(corpus) if corpus is not None else ROUND2_CORPUS
-    heldout = corpus_takes(corpus, True, PARITY_TAKES, seed=1)
+    heldout = corpus_takes(corpus, True, PARITY_TAKES, seed=1, with_reference=with_reference)
     truth = torch_scores(model, heldout)
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32 = out_dir / f"scorer_{key}.onnx"
@@ -407,18 +437,24 @@ def export_performance(checkpoint: Path, out_dir: Path, manifest_path: Path = MA
         raise ModelError(f"{fp32}: ONNX output differs from torch by {diff:.3g} points (> {FP32_TOLERANCE}); "
                          "not exported")
     parity_on = f"{len(heldout)} held-out test takes of {shown(corpus)} (motions and pieces never trained on)"
-    spec = {"key": key, "version": data["version"], "layout": PERFORMANCE_LAYOUT, "window_layout": data["window_layout"],
+    inner = getattr(model, "base", model)       # a with-reference model: the round-2 model inside ReferenceModel
+    spec = {"key": key, "version": data["version"], "layout": layout, "window_layout": data["window_layout"],
             "window_frames": data["window_frames"], "hop_frames": data["hop_frames"], "subscores": data["subscores"],
             "task": task, "labels": data["labels"], "architecture": data["config"]["arch"],
             "context": data["config"]["context"],
-            "baseline": [round(float(v), 6) for v in (model.inputs.mean if hasattr(model, "inputs")
-                                                       else model.window.inputs.mean).numpy()]}
+            "baseline": [round(float(v), 6) for v in (inner.inputs.mean if hasattr(inner, "inputs")
+                                                       else inner.window.inputs.mean).numpy()]}
+    if with_reference:
+        spec["reference_inputs"] = list(REFERENCE_NAMES) + list(SUMMARY_NAMES)
     description = (f"Whole-take learned scorer '{key}' ({data['config']['arch']} window encoder, "
                    f"{'GRU over the sequence of windows' if data['config']['context'] == 'hier' else 'window mean'}; "
                    f"task {task}): a take's 2-s windows -> sub-scores; grade = grade_of(overall)")
-    inputs = {"windows": {"dtype": "float32", "shape": ["W", 60, 72],
-                          "layout": f"{PERFORMANCE_LAYOUT}: the take's windows every second (edge.scoring.learned."
-                                    "windows), 52 pose then 20 audio features, 60 frames at 30/s"}}
+    inputs = {"windows": {"dtype": "float32", "shape": ["W", 60, width],
+                          "layout": f"{layout}: the take's windows every second (edge.scoring.learned."
+                                    "windows), 52 pose then 20 audio features"
+                                    + (", then the comparison with the reference: 10 per-frame channels and the "
+                                       "16-value take summary on every frame (edge.features.reference_frames."
+                                       "comparison_inputs)" if with_reference else "") + ", 60 frames at 30/s"}}
     outputs = {"scores": {"dtype": "float32", "shape": [1, 5], "names": data["subscores"], "unit": "points 0-100"}}
     common = dict(kind="onnx-scorer", inputs=inputs, outputs=outputs, licence="Apache-2.0",
                   provenance={"trained_by": "perfscore train scorers round2 (training/scorers/round2.py)",
@@ -434,7 +470,15 @@ def export_performance(checkpoint: Path, out_dir: Path, manifest_path: Path = MA
 
     entries = [record(fp32, description=description, precision="fp32", scorer=spec, metrics=metrics,
                       parity=take_parity(got, truth, heldout, task))]
-    calibration = corpus_takes(corpus, False, CALIBRATION_TAKES, seed=0) if (int8 or tflite) else None
+    if tflite and with_reference:
+        # PaddedTakeModel re-implements the round-2 model's forward with static shapes; ReferenceModel's is not
+        reason = "with-reference models are exported to ONNX only (no fixed-shape TFLite wrapper for them)"
+        for name in (f"scorer_{key}.tflite", f"scorer_{key}.int8.tflite"):
+            drop_artifact(name, reason, manifest_path)
+            entries.append({"file": name, "dropped": reason})
+        tflite = False
+    calibration = (corpus_takes(corpus, False, CALIBRATION_TAKES, seed=0, with_reference=with_reference)
+                   if (int8 or tflite) else None)
     if int8:
         name = f"scorer_{key}.int8.onnx"
         result = int8_onnx(model, fp32, out_dir / name, calibration, heldout, truth, task, progress)

@@ -133,6 +133,27 @@ def reference_frames(comparison: MusicComparison | DanceComparison | None, times
     raise TypeError(f"not a reference comparison: {type(comparison).__name__}")
 
 
+def reference_inputs(frames: np.ndarray, summary: np.ndarray) -> np.ndarray:
+    """(T, N_REFERENCE) channels and the (N_SUMMARY,) take summary → (T, N_REFERENCE + N_SUMMARY): the
+    summary repeated on every frame, so a take's windows carry it and the model input stays one
+    (W, 60, F) array. A with-reference model reads these after the 72 frame features, in training
+    (training/scorers/round2_reference.py) and on the box (edge/scoring/learned/performance.py) alike."""
+    return np.concatenate([np.asarray(frames, np.float32),
+                           np.broadcast_to(np.asarray(summary, np.float32), (len(frames), len(summary)))], axis=1)
+
+
+def comparison_inputs(comparison: MusicComparison | DanceComparison, times: np.ndarray,
+                      reference_pose: PoseTrack | None = None, performance_pose: PoseTrack | None = None
+                      ) -> np.ndarray:
+    """The (T, N_REFERENCE + N_SUMMARY) reference input of a take from the box's comparison, on the
+    feature frames' `times`. A dance comparison's mirror evidence needs both pose tracks; without them
+    that channel (and the summary's mirror share) stays 0."""
+    mirror = None
+    if isinstance(comparison, DanceComparison) and reference_pose is not None and performance_pose is not None:
+        mirror = mirror_evidence(reference_pose, performance_pose, comparison)
+    return reference_inputs(reference_frames(comparison, times, mirror), reference_summary(comparison, mirror))
+
+
 def reference_summary(comparison: MusicComparison | DanceComparison, mirror: np.ndarray | None = None) -> np.ndarray:
     """(N_SUMMARY,) take-level measurements of the comparison (SUMMARY_NAMES; the other discipline's 0)."""
     s = np.zeros(N_SUMMARY, np.float32)

@@ -61,8 +61,9 @@ def save_performance_checkpoint(model, path: str | Path, *, key: str, task: str,
                                 trained: dict | None = None, metrics: dict | None = None) -> Path:
     """A round-2 whole-take model (hierarchical.WindowMean / Hierarchical): weights (the input
     standardisation is in its state dict), arch, context, width, the task (without_reference: no
-    interpretation output is judged) and its label version, the window layout it reads."""
-    from edge.scoring.learned.performance import PERFORMANCE_LAYOUT
+    interpretation output is judged) and its label version, the input layout it reads (performance-1, or
+    performance-ref-1 for a with_reference model: the reference inputs after the frame features)."""
+    from edge.scoring.learned.performance import input_layout
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,7 @@ def save_performance_checkpoint(model, path: str | Path, *, key: str, task: str,
         "config": {k: getattr(model, k, None) for k in ("arch", "context", "width", "dropout")},
         "module": f"{type(model).__module__}:{type(model).__name__}",
         "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
-        "layout": PERFORMANCE_LAYOUT, "window_layout": LAYOUT_VERSION, "window_frames": WINDOW_FRAMES,
+        "layout": input_layout(task), "window_layout": LAYOUT_VERSION, "window_frames": WINDOW_FRAMES,
         "hop_frames": HOP_FRAMES, "subscores": list(SUBSCORES), "grades": list(GRADES), "task": task,
         "labels": labels, "trained": trained or {}, "metrics": metrics or {},
     }, path)
@@ -79,7 +80,11 @@ def save_performance_checkpoint(model, path: str | Path, *, key: str, task: str,
 
 
 def load_performance_checkpoint(path: str | Path):
-    """(model in eval mode, the checkpoint's dict) of a file written by save_performance_checkpoint."""
+    """(model in eval mode, the checkpoint's dict) of a file written by save_performance_checkpoint: a
+    without_reference model reads (W, 60, 72) windows, a with_reference one (W, 60, 98) (the 72 frame
+    features, then edge.features.reference_frames' channels and take summary); `layout` says which."""
+    from edge.scoring.learned.performance import PERFORMANCE_LAYOUT, PERFORMANCE_REF_LAYOUT, TASKS
+
     from .hierarchical import make_model
 
     path = Path(path)
@@ -89,13 +94,22 @@ def load_performance_checkpoint(path: str | Path):
     if data["window_layout"] != LAYOUT_VERSION or data["window_frames"] != WINDOW_FRAMES:
         raise ModelError(f"{path}: trained on {data['window_layout']} with {data['window_frames']}-frame windows; "
                          f"this perfscore builds {LAYOUT_VERSION} with {WINDOW_FRAMES}: retrain")
-    if data.get("task") != "without_reference":
-        # a with-reference model reads the reference measurements beside the 72 features (round2_reference):
-        # the box builds no such input yet, so it is not exported or run from here
-        raise ModelError(f"{path}: a {data.get('task')} model; only without_reference whole-take models are "
-                         "exported and run on the box so far")
+    task = data.get("task")
+    if task not in TASKS:
+        raise ModelError(f"{path}: task {task!r}; a whole-take model is one of {TASKS}")
+    if data["layout"] not in (PERFORMANCE_LAYOUT, PERFORMANCE_REF_LAYOUT):
+        raise ModelError(f"{path}: input layout {data['layout']!r}; this perfscore builds {PERFORMANCE_LAYOUT} "
+                         f"and {PERFORMANCE_REF_LAYOUT}: retrain")
     cfg = data["config"]
-    model = make_model(cfg["arch"], cfg["context"], cfg["width"], cfg["dropout"])
+    if task == "with_reference":
+        # 72 frame features + the reference channels and take summary (round2_reference.ReferenceModel).
+        # Files written before the layout said so carry performance-1 with this task: the task decides.
+        from .round2_reference import make_reference_model
+
+        data["layout"] = PERFORMANCE_REF_LAYOUT
+        model = make_reference_model(cfg["arch"], cfg["context"], cfg["width"], cfg["dropout"])
+    else:
+        model = make_model(cfg["arch"], cfg["context"], cfg["width"], cfg["dropout"])
     model.load_state_dict(data["state_dict"])
     model.eval()
     return model, data

@@ -75,7 +75,9 @@ class TorchPerformanceScorer(PerformanceScorer):
         self.path = Path(path)
         model, data = load_performance_checkpoint(self.path)
         self.spec, self.task = {"key": data["key"], "task": data["task"]}, data["task"]
-        inputs = model.inputs if hasattr(model, "inputs") else model.window.inputs
+        self.layout = data["layout"]
+        inner = getattr(model, "base", model)      # a with-reference model wraps the round-2 model
+        inputs = inner.inputs if hasattr(inner, "inputs") else inner.window.inputs
         self.baseline = inputs.mean.numpy().astype(np.float32)
         wrapper = PerformanceExport(model)
 

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.features.reference_frames import (N_REFERENCE, N_SUMMARY, REFERENCE_NAMES, SUMMARY_NAMES, mirror_evidence,
-                                            reference_frames, reference_summary)
+from edge.features.reference_frames import (N_REFERENCE, N_SUMMARY, REFERENCE_NAMES, SUMMARY_NAMES,
+                                            mirror_evidence, reference_frames, reference_inputs, reference_summary)
 from edge.scoring.result import SUBSCORES
 from training.data.corpus_store import chunk_results
 
@@ -242,14 +242,6 @@ def prepare_reference(corpus: str | Path, size=None, seed: int = 0, jobs: int = 
 
 
 # ---------------------------------------------------------------- the with-reference task's input
-
-def reference_inputs(frames: np.ndarray, summary: np.ndarray) -> np.ndarray:
-    """(T, N_REFERENCE) channels and the (N_SUMMARY,) take summary → (T, N_REFERENCE + N_SUMMARY): the
-    summary repeated on every frame, so a take's windows carry it and the model input stays one
-    (W, 60, F) array (what the box feeds a whole-take model)."""
-    return np.concatenate([np.asarray(frames, np.float32),
-                           np.broadcast_to(np.asarray(summary, np.float32), (len(frames), len(summary)))], axis=1)
-
 
 def reference_task_clips(corpus, store: ReferenceStore):
     """The with-reference task's clips of `corpus`: full labels (interpretation judged), each clip's 72

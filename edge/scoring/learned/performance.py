@@ -16,6 +16,12 @@ Input layout `perfscore.scorer-input/performance-1` (models/manifest.json, `scor
   GRU at the last real one, which gives exactly the unpadded result. MAX (`scorer.max_windows`) bounds
   the take length; a longer take is refused with the reason (the ONNX file has no bound).
 
+Input layout `perfscore.scorer-input/performance-ref-1` (a model of task `with_reference`, .onnx only):
+`windows` float32[W, 60, 98] — the 72 features, then what the box's comparison with the reference measured
+(edge.features.reference_frames.comparison_inputs: 10 per-frame channels and the 16-value take summary on
+every frame), built exactly as training built them. Such a model scores interpretation and refuses a take
+that has no comparison (no --reference, or one the box could not compare), naming itself and the reason.
+
 Explanations: occlusion over the whole take (each audio group, each limb for dance, each second set to the
 training corpus's mean, and the take run again); the drops of the predicted overall are summarised like
 the window scorers' (shares of their absolute size over seconds, limbs, audio groups and notes).
@@ -24,12 +30,17 @@ the window scorers' (shares of their absolute size over seconds, limbs, audio gr
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ...config.scoring import ScoringConfig
 from ...errors import ModelError
+from ...features.pose import PoseTrack
+from ...features.reference_dance import DanceComparison
+from ...features.reference_frames import N_REFERENCE, N_SUMMARY, comparison_inputs
+from ...features.reference_music import MusicComparison
 from ...features.sequence import FRAME_RATE, POSE_DIM, FeatureSequence
 from ...models import verify_model
 from ..result import SUBSCORES, Discipline, ModelInfo, ScoreResult, SubScore, grade_of, overall_score
@@ -39,7 +50,10 @@ from .explain import AUDIO_GROUPS, LIMB_JOINTS, audio_columns, limb_columns, sum
 from .windows import LAYOUT_VERSION, N_FEATURES, WINDOW_FRAMES, WINDOW_S, frames_of, stack_windows, window_starts
 
 PERFORMANCE_LAYOUT = "perfscore.scorer-input/performance-1"
+PERFORMANCE_REF_LAYOUT = "perfscore.scorer-input/performance-ref-1"
+LAYOUTS = (PERFORMANCE_LAYOUT, PERFORMANCE_REF_LAYOUT)
 TASKS = ("without_reference", "with_reference")
+N_REFERENCE_INPUTS = N_REFERENCE + N_SUMMARY
 EXPLAIN_MAX_SPANS = 60          # time occlusion in at most this many spans (a long take: spans of several seconds)
 NOT_JUDGED = ("interpretation not judged: this model was trained without a reference (task without_reference); "
               "faithfulness to the piece or choreography needs one")
@@ -63,7 +77,17 @@ def manifest_entry(path: Path) -> dict | None:
 
 def is_performance_model(path: Path) -> bool:
     entry = manifest_entry(path) or {}
-    return (entry.get("scorer") or {}).get("layout") == PERFORMANCE_LAYOUT
+    return (entry.get("scorer") or {}).get("layout") in LAYOUTS
+
+
+def input_layout(task: str) -> str:
+    """The input layout a whole-take model of `task` reads: with a reference, the 72 frame features are
+    followed by edge.features.reference_frames' channels and take summary (98 per frame)."""
+    return PERFORMANCE_REF_LAYOUT if task == "with_reference" else PERFORMANCE_LAYOUT
+
+
+def input_width(layout: str) -> int:
+    return N_FEATURES + (N_REFERENCE_INPUTS if layout == PERFORMANCE_REF_LAYOUT else 0)
 
 
 def take_subscores(scores: np.ndarray, discipline: Discipline, task: str) -> dict[str, float | None]:
@@ -84,18 +108,35 @@ def take_grade(scores: np.ndarray, discipline: Discipline, task: str,
     return overall, grade_of(overall, scoring.grades)
 
 
+@dataclass
+class TakeReference:
+    """What a with-reference model reads of the box's comparison of a take with its reference
+    (edge.analysis.Analysis.reference): the comparison, the dance reference's and the take's poses (mirror
+    evidence), and, when there is no comparison, why (the analysis's warnings)."""
+    comparison: MusicComparison | DanceComparison | None
+    reference_pose: PoseTrack | None = None
+    performance_pose: PoseTrack | None = None
+    why_missing: str = ""
+
+    @classmethod
+    def of(cls, analysis) -> "TakeReference":
+        why = "; ".join(w for w in analysis.warnings if "reference" in w)
+        return cls(analysis.reference, getattr(analysis, "reference_pose", None), analysis.pose, why)
+
+
 class _OnnxRunner:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, layout: str = PERFORMANCE_LAYOUT):
         from ...models import onnx_session
 
         self.session = onnx_session(path)
         ins, outs = self.session.get_inputs(), self.session.get_outputs()
-        shape_ok = len(ins) == 1 and list(ins[0].shape[1:]) == [WINDOW_FRAMES, N_FEATURES]
+        width = input_width(layout)
+        shape_ok = len(ins) == 1 and list(ins[0].shape[1:]) == [WINDOW_FRAMES, width]
         # (the quantiser leaves the output's first dimension symbolic: only its rank and width are checked)
         if not shape_ok or len(outs) != 1 or len(outs[0].shape) != 2 or outs[0].shape[1] != len(SUBSCORES):
             raise ModelError(f"{path}: its graph takes {[(i.name, i.shape) for i in ins]} and gives "
-                             f"{[(o.name, o.shape) for o in outs]}; a {PERFORMANCE_LAYOUT} model takes "
-                             f"windows[W, {WINDOW_FRAMES}, {N_FEATURES}] and gives scores[1, {len(SUBSCORES)}]")
+                             f"{[(o.name, o.shape) for o in outs]}; a {layout} model takes "
+                             f"windows[W, {WINDOW_FRAMES}, {width}] and gives scores[1, {len(SUBSCORES)}]")
         self.input = ins[0].name
         self.max_windows = None
 
@@ -145,22 +186,28 @@ class PerformanceScorer(LearnedScorer):
         self.path = Path(path)
         entry = verify_model(self.path, _manifest_path())
         spec = entry.get("scorer") or {}
-        if spec.get("layout") != PERFORMANCE_LAYOUT:
+        if spec.get("layout") not in LAYOUTS:
             raise ModelError(f"{self.path}: the manifest lists it with layout {spec.get('layout')!r}, "
-                             f"not {PERFORMANCE_LAYOUT}")
+                             f"not one of {LAYOUTS}")
         if spec.get("window_layout") != LAYOUT_VERSION or spec.get("window_frames") != WINDOW_FRAMES:
             raise ModelError(f"{self.path}: built for {spec.get('window_layout')} / {spec.get('window_frames')} "
                              f"frames; this box computes {LAYOUT_VERSION} / {WINDOW_FRAMES}: export it again")
         if list(spec.get("subscores", [])) != list(SUBSCORES) or spec.get("task") not in TASKS:
             raise ModelError(f"{self.path}: outputs {spec.get('subscores')} for task {spec.get('task')!r}; "
                              f"expected {list(SUBSCORES)} and one of {TASKS}")
-        self.spec, self.task = spec, spec["task"]
+        if spec["layout"] != input_layout(spec["task"]):
+            raise ModelError(f"{self.path}: a {spec['task']} model listed with layout {spec['layout']}; "
+                             f"expected {input_layout(spec['task'])}")
+        self.spec, self.task, self.layout = spec, spec["task"], spec["layout"]
         self.baseline = np.asarray(spec["baseline"], np.float32)
         if self.baseline.shape != (N_FEATURES,):
             raise ModelError(f"{self.path}: manifest baseline has {self.baseline.shape} values, expected {N_FEATURES}")
         suffix = self.path.suffix.lower()
         if suffix == ".onnx":
-            self.runner, backend = _OnnxRunner(self.path), "onnxruntime"
+            self.runner, backend = _OnnxRunner(self.path, self.layout), "onnxruntime"
+        elif suffix == ".tflite" and self.layout == PERFORMANCE_REF_LAYOUT:
+            raise ModelError(f"{self.path}: with-reference models run from .onnx files only (none is exported to "
+                             "TFLite)")
         elif suffix == ".tflite":
             self.runner, backend = _TfliteRunner(self.path, spec), "tflite"
         else:
@@ -168,13 +215,37 @@ class PerformanceScorer(LearnedScorer):
         self.info = ModelInfo(spec["key"], spec["version"], backend, entry.get("precision", "fp32"), entry["sha256"])
 
     def run(self, windows: np.ndarray) -> tuple[np.ndarray, None, None]:
-        """(W, 60, 72) windows of ONE take → its scores (1, 5); no grade logits, no attention."""
+        """(W, 60, 72) windows of ONE take (98 with a reference) → its scores (1, 5); no grade logits, no
+        attention."""
         return np.asarray(self.runner(windows), np.float32).reshape(1, len(SUBSCORES)), None, None
 
-    def score(self, sequence: FeatureSequence, discipline: Discipline,
-              scoring: ScoringConfig | None = None) -> ScoreResult:
-        scoring = scoring or ScoringConfig()
+    @property
+    def needs_reference(self) -> bool:
+        return self.task == "with_reference"
+
+    def inputs(self, sequence: FeatureSequence, discipline: Discipline, reference=None) -> np.ndarray:
+        """(T, 72) frame features of the take, followed for a with-reference model by the reference inputs
+        (T, 26) built from the box's comparison exactly as training built them
+        (edge.features.reference_frames.comparison_inputs). `reference`: a `TakeReference`."""
         frames = frames_of(sequence, discipline)
+        if not self.needs_reference:
+            return frames
+        if reference is None or reference.comparison is None:
+            raise ModelError(f"{self.path}: this model ({self.spec['key']}, task with_reference) needs --reference: "
+                             "it reads the comparison with the written score (music, MIDI) or a recording of the "
+                             "choreography (dance); "
+                             + (reference.why_missing if reference is not None and reference.why_missing
+                                else "no reference was given"))
+        extra = comparison_inputs(reference.comparison, sequence.times, reference.reference_pose,
+                                  reference.performance_pose)
+        return np.concatenate([frames, extra], axis=1).astype(np.float32)
+
+    def score(self, sequence: FeatureSequence, discipline: Discipline,
+              scoring: ScoringConfig | None = None, reference=None) -> ScoreResult:
+        """`reference`: the take's comparison with its reference (TakeReference); a with-reference model
+        refuses to score without one."""
+        scoring = scoring or ScoringConfig()
+        frames = self.inputs(sequence, discipline, reference)
         starts = window_starts(len(frames))
         windows = stack_windows(frames, starts)
         scores = self.run(windows)[0][0]
@@ -210,20 +281,22 @@ class PerformanceScorer(LearnedScorer):
 
     def explain(self, windows, starts, frames, discipline, attention, weights, scoring=None) -> dict:
         """Occlusion over the take: the drop of the predicted overall when a feature group (every window)
-        or a span of seconds is set to the training corpus's mean; one model run per group and span."""
+        or a span of seconds is set to the training corpus's mean; one model run per group and span. With a
+        reference only the 72 frame features are occluded: the comparison's channels (what the box measured
+        against the reference) stay as measured."""
         scoring = scoring or ScoringConfig()
         n = len(frames)
         base = self._overall(self.run(windows)[0][0], discipline, scoring)
         groups = [audio_columns(g) for g in AUDIO_GROUPS]
         if discipline == "dance":
             groups += [limb_columns(limb) for limb in LIMB_JOINTS]
-        features = np.zeros((n, frames.shape[1]), np.float64)
+        features = np.zeros((n, N_FEATURES), np.float64)
         for cols in groups:
             v = windows.copy()
             v[:, :, cols] = self.baseline[cols]
             drop = base - self._overall(self.run(v)[0][0], discipline, scoring)
             features[:, cols] += drop / (n * len(cols))
-        columns = np.arange(frames.shape[1]) if discipline == "dance" else np.arange(POSE_DIM, frames.shape[1])
+        columns = np.arange(N_FEATURES) if discipline == "dance" else np.arange(POSE_DIM, N_FEATURES)
         seconds = int(np.ceil(n / FRAME_RATE))
         span = max(1, int(np.ceil(seconds / EXPLAIN_MAX_SPANS)))
         time = np.zeros_like(features)
@@ -233,5 +306,5 @@ class PerformanceScorer(LearnedScorer):
             f[lo:hi][:, columns] = self.baseline[columns]
             drop = base - self._overall(self.run(stack_windows(f, starts))[0][0], discipline, scoring)
             time[lo:hi, columns] += drop / (max(hi - lo, 1) * len(columns))
-        return summarize(features, frames, method="occlusion over the whole take", discipline=discipline,
+        return summarize(features, frames[:, :N_FEATURES], method="occlusion over the whole take", discipline=discipline,
                          time_saliency=time, extra={"occlusion_span_s": span})
