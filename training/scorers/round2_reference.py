@@ -98,19 +98,12 @@ def measure_clip(spec, settings=None) -> Measured:
     from edge.config import Settings
     from edge.features.sequence import FRAME_RATE
     from edge.scoring.rubric import score_analysis
-    from edge.sources.base import SourceInfo
-    from training.data.corpus_render import render
 
-    from .rubric_eval import _capturing
+    from .rubric_eval import rendered_media
 
     settings = settings or Settings()
     ref_pose = family_reference_pose(spec) if spec.discipline == "dance" else None
-    with _capturing() as seen:
-        render(spec)
-    track, samples = seen.get("track"), seen["samples"]
-    info = SourceInfo(spec.id, has_video=track is not None, has_audio=True, fps=30.0 if track is not None else None,
-                      sample_rate=settings.audio.sample_rate, duration_s=seen["duration"],
-                      video_start_s=0.0 if track is not None else None, audio_start_s=0.0)
+    track, samples, info = rendered_media(spec, settings)
     with tempfile.TemporaryDirectory(prefix="perfscore-ref-") as scratch:
         if spec.discipline == "music":
             reference = write_reference_midi(spec, Path(scratch) / "reference.mid")
@@ -121,7 +114,7 @@ def measure_clip(spec, settings=None) -> Measured:
     if comparison is None:
         raise ValueError("no comparison with the reference: " + ("; ".join(analysis.warnings) or "no reason given"))
     mirror = mirror_evidence(ref_pose, track, comparison) if spec.discipline == "dance" else None
-    times = (np.arange(int(np.floor(seen["duration"] * FRAME_RATE))) + 0.5) / FRAME_RATE   # feature_sequence's
+    times = (np.arange(int(np.floor(info.duration_s * FRAME_RATE))) + 0.5) / FRAME_RATE   # feature_sequence's
     result = score_analysis(analysis, settings, spec.discipline)
     summary = comparison.summary()
     summary.pop("per_note", None)

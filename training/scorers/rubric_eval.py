@@ -50,21 +50,29 @@ def _capturing():
         corpus_render._dance_audio.cache_clear()
 
 
-def rubric_scores(spec, settings=None) -> dict:
-    """{sub-score: value or None, "overall": …, "grade": …} of the box's rubric on the recipe's clip."""
-    from edge.analysis import measure
-    from edge.config import Settings
-    from edge.scoring.rubric import score_analysis
+def rendered_media(spec, settings):
+    """(pose track or None, audio samples, SourceInfo) of a recipe's clip as the box would receive it:
+    the corpus renderer is run and its media captured before it turns them into features."""
     from edge.sources.base import SourceInfo
     from training.data.corpus_render import render
 
-    settings = settings or Settings()
     with _capturing() as seen:
         render(spec)
     track, samples = seen.get("track"), seen["samples"]
     info = SourceInfo(spec.id, has_video=track is not None, has_audio=True, fps=30.0 if track is not None else None,
                       sample_rate=settings.audio.sample_rate, duration_s=seen["duration"],
                       video_start_s=0.0 if track is not None else None, audio_start_s=0.0)
+    return track, samples, info
+
+
+def rubric_scores(spec, settings=None) -> dict:
+    """{sub-score: value or None, "overall": …, "grade": …} of the box's rubric on the recipe's clip."""
+    from edge.analysis import measure
+    from edge.config import Settings
+    from edge.scoring.rubric import score_analysis
+
+    settings = settings or Settings()
+    track, samples, info = rendered_media(spec, settings)
     analysis = measure(spec.id, info, track, samples, {}, settings)
     result = score_analysis(analysis, settings, spec.discipline)
     return {**{n: result.value(n) for n in SUBSCORES}, "overall": result.overall, "grade": result.grade}
