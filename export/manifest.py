@@ -47,6 +47,17 @@ def record_artifact(path: str | Path, *, kind: str, description: str, inputs: An
     return entry
 
 
+def drop_int8(name: str, result: dict[str, Any], out_dir: Path, manifest_path: Path = MANIFEST) -> dict[str, Any]:
+    """No int8 variant of a model ships: delete the file if one was written, record why (the conversion
+    failed, or every attempt missed its parity bounds) and return the export's row for it."""
+    (out_dir / name).unlink(missing_ok=True)
+    attempts = result.get("attempts", [])
+    reason = result.get("failed") or "no int8 variant within the parity bounds: " + "; ".join(
+        f"{a['method']}: {a.get('verdict') or a.get('failed')}" for a in attempts)
+    drop_artifact(name, reason, manifest_path, attempts=attempts)
+    return {"file": name, "dropped": reason}
+
+
 def drop_artifact(name: str, reason: str, manifest_path: Path = MANIFEST, **details: Any) -> dict[str, Any]:
     """Take `name` out of the artefacts the box may load (if it was there) and record why under
     `not_shipped` (an artefact over its parity bound, a conversion that failed)."""

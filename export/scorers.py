@@ -300,7 +300,7 @@ def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, 
     from training.scorers.checkpoint import load_checkpoint
     from training.scorers.models import ExportWrapper, n_parameters
 
-    from .manifest import drop_artifact, remove_artifact
+    from .manifest import drop_artifact, drop_int8, remove_artifact
     from .parity import scorer_parity
 
     torch.set_num_threads(1)
@@ -353,11 +353,7 @@ def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, 
                               "bytes_fp32": fp32.stat().st_size},
                 metrics=data.get("metrics", {}), **common))
         else:
-            (out_dir / name).unlink(missing_ok=True)
-            reason = "no int8 variant within the parity bounds: " + "; ".join(
-                f"{a['method']}: {a.get('verdict') or a.get('failed')}" for a in result["attempts"])
-            drop_artifact(name, reason, manifest_path, attempts=result["attempts"])
-            entries.append({"file": name, "dropped": reason})
+            entries.append(drop_int8(name, result, out_dir, manifest_path))
     if tflite and truth is not None and calibration is not None:
         first, int8 = tflite_files(wrapper, key, out_dir, calibration, heldout, truth, progress)
         tf_common = common | {"kind": "tflite-scorer"}
@@ -392,22 +388,25 @@ def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, 
                                                  "bytes_fp32": first["path"].stat().st_size},
                                    **tf_common))
         else:
-            (out_dir / name).unlink(missing_ok=True)
-            reason = int8.get("failed") or "no int8 variant within the parity bounds: " + "; ".join(
-                f"{a['method']}: {a.get('verdict') or a.get('failed')}" for a in int8.get("attempts", []))
-            drop_artifact(name, reason, manifest_path, attempts=int8.get("attempts", []))
-            entries.append({"file": name, "dropped": reason})
+            entries.append(drop_int8(name, int8, out_dir, manifest_path))
     return entries
+
+
+def checkpoint_files(checkpoints: Path, keys: list[str] | None, what: str) -> list[Path]:
+    """The checkpoint file itself, or a folder's .pt files (those named in `keys`, when given)."""
+    checkpoints = Path(checkpoints)
+    files = [checkpoints] if checkpoints.is_file() else sorted(checkpoints.glob("*.pt"))
+    if keys:
+        files = [f for f in files if f.stem in keys]
+    if not files:
+        raise PerfscoreError(f"{checkpoints}: no {what} (.pt) to export")
+    return files
 
 
 def export_all(checkpoints: Path, keys: list[str] | None, out_dir: Path, tflite: bool = False,
                manifest_path: Path = MANIFEST, progress=print, corpus: Path | None = None,
                int8: bool = True) -> list[dict]:
-    files = [checkpoints] if checkpoints.is_file() else sorted(checkpoints.glob("*.pt"))
-    if keys:
-        files = [f for f in files if f.stem in keys]
-    if not files:
-        raise PerfscoreError(f"{checkpoints}: no scorer checkpoints (.pt) to export")
+    files = checkpoint_files(checkpoints, keys, "scorer checkpoints")
     calibration = heldout = None
     if int8 or tflite:
         from .calibration import calibration_windows, ensure_corpus, heldout_windows

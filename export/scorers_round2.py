@@ -415,7 +415,7 @@ def export_performance(checkpoint: Path, out_dir: Path, manifest_path: Path = MA
     from training.scorers.checkpoint import load_performance_checkpoint
     from training.scorers.models import n_parameters
 
-    from .manifest import drop_artifact, record_artifact, shown
+    from .manifest import drop_artifact, drop_int8, record_artifact, shown
 
     torch.set_num_threads(1)
     checkpoint = Path(checkpoint)
@@ -490,11 +490,7 @@ def export_performance(checkpoint: Path, out_dir: Path, manifest_path: Path = MA
                                                 "of the corpus's training folds", "attempts": result["attempts"],
                                                 "bytes_fp32": fp32.stat().st_size}))
         else:
-            (out_dir / name).unlink(missing_ok=True)
-            reason = "no int8 variant within the parity bounds: " + "; ".join(
-                f"{a['method']}: {a.get('verdict') or a.get('failed')}" for a in result["attempts"])
-            drop_artifact(name, reason, manifest_path, attempts=result["attempts"])
-            entries.append({"file": name, "dropped": reason})
+            entries.append(drop_int8(name, result, out_dir, manifest_path))
     if tflite:
         first, q = tflite_files(model, key, out_dir, calibration[:TFLITE_CALIBRATION_TAKES], heldout, truth, task,
                                 progress)
@@ -524,22 +520,16 @@ def export_performance(checkpoint: Path, out_dir: Path, manifest_path: Path = MA
                                                 "of the corpus's training folds", "attempts": q["attempts"],
                                                 "bytes_fp32": first["path"].stat().st_size}, **tf))
         else:
-            (out_dir / name).unlink(missing_ok=True)
-            reason = q.get("failed") or "no int8 variant within the parity bounds: " + "; ".join(
-                f"{a['method']}: {a.get('verdict') or a.get('failed')}" for a in q.get("attempts", []))
-            drop_artifact(name, reason, manifest_path, attempts=q.get("attempts", []))
-            entries.append({"file": name, "dropped": reason})
+            entries.append(drop_int8(name, q, out_dir, manifest_path))
     return entries
 
 
 def export_round2(checkpoints: Path, keys: list[str] | None, out_dir: Path, tflite: bool = False,
                   manifest_path: Path = MANIFEST, progress=print, corpus: Path | None = None,
                   int8: bool = True) -> list[dict]:
-    files = [checkpoints] if Path(checkpoints).is_file() else sorted(Path(checkpoints).glob("*.pt"))
-    if keys:
-        files = [f for f in files if f.stem in keys]
-    if not files:
-        raise PerfscoreError(f"{checkpoints}: no whole-take scorer checkpoints (.pt) to export")
+    from .scorers import checkpoint_files
+
+    files = checkpoint_files(checkpoints, keys, "whole-take scorer checkpoints")
     done = []
     for f in files:
         start = time.perf_counter()
