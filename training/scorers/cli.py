@@ -5,6 +5,7 @@
     perfscore train scorers report --run .cache/scorers/full                   # reports/scorers + checkpoints
     perfscore train scorers domain-gap --corpus .cache/corpus/full             # real MediaPipe on rendered videos
     perfscore train scorers all                                                # the four above, timed
+    perfscore train scorers explanations --out reports/scorers/round2/explanations.json   # deletion + pointing tests
     perfscore train scorers import-judges marks.csv --out .cache/corpus/venue  # a venue's judged recordings
     perfscore train scorers fit --corpus .cache/corpus/venue --init models/checkpoints --models gru
 
@@ -96,6 +97,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=1, help="worker processes for corpus and rubric pass (default 1)")
     p.add_argument("--seed", type=int, default=0, help="training seed (and bootstrap seed); default 0")
     p.set_defaults(run=_exit_code(run_round2))
+
+    p = what.add_parser("explanations", help="deletion and pointing tests of the committed models' explanations")
+    p.add_argument("--corpus", type=Path, default=PROJECT_ROOT / ".cache" / "corpus" / "round2",
+                   help="a generated corpus (its test split's faulty clips and their clean siblings)")
+    p.add_argument("--models", default="models/scorer_gru.onnx,models/scorer_transformer.onnx,"
+                                       "models/scorer_lstm_hier.onnx", help="comma-separated committed model files")
+    p.add_argument("--out", type=Path, default=DEFAULT_REPORT / "round2" / "explanations.json")
+    p.add_argument("--draws", type=int, default=10, help="random draws of k seconds per clip (default 10)")
+    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap replicates over test sources")
+    p.add_argument("--explainers", default="box",
+                   help="comma-separated: box (the file's own explain(), the default), removal (a candidate: each "
+                        "second cut out of the take)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N faulty test clips (a quick look)")
+    p.add_argument("--trials", type=Path, default=PROJECT_ROOT / ".cache" / "scorers" / "explanations-trials.json",
+                   help="per-clip trials (salient and random gains, fault seconds); ~2 MB, kept out of reports/")
+    p.add_argument("--results", type=Path, default=None,
+                   help="round 2's results.json to add the `explanations` block to (default: beside --out, if there)")
+    p.set_defaults(run=_exit_code(run_explanations))
 
     p = what.add_parser("import-judges", help="a CSV of judges' marks -> a training corpus folder")
     p.add_argument("csv", type=Path, help="path,judge,rhythm,sync,technique,expression,interpretation,overall[,group]")
@@ -208,6 +227,43 @@ def run_observability(args) -> dict:
 
     result = measure(args.corpus, args.out)
     print(f"wrote {args.out / 'observability.md'} ({len(result)} faults)")
+    return result
+
+
+def run_explanations(args) -> dict:
+    from edge.errors import PerfscoreError
+
+    from .explain_eval import EXPLAINERS, merge_into_results, run
+
+    models = [Path(m) if Path(m).is_absolute() else PROJECT_ROOT / m for m in args.models.split(",") if m.strip()]
+    missing = [str(m) for m in models if not m.is_file()]
+    if not models or missing:
+        raise PerfscoreError(f"--models: no model file {', '.join(missing) or '(none given)'}")
+    explainers = tuple(e.strip() for e in args.explainers.split(",") if e.strip())
+    unknown = [e for e in explainers if e not in EXPLAINERS]
+    if unknown or not explainers:
+        raise PerfscoreError(f"--explainers: unknown {', '.join(unknown) or '(none given)'}; "
+                             f"choose from {', '.join(EXPLAINERS)}")
+
+    def rel(path: Path) -> str:
+        path = Path(path).resolve()
+        return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+    command = (f"perfscore train scorers explanations --corpus {rel(args.corpus)} --models {args.models} "
+               f"--explainers {','.join(explainers)} --out {rel(args.out)} --draws {args.draws} "
+               f"--bootstrap {args.bootstrap}")
+    result = run(args.corpus, models, args.out, draws=args.draws, bootstrap=args.bootstrap, limit=args.limit,
+                 command=command, explainers=explainers, trials=args.trials)
+    for name, r in result["models"].items():
+        rates = r["rates"]["all"]
+        print(f"{name}: deletion " + ", ".join(f"{k} {v['rate']['value']:.1%}" for k, v in rates["deletion"].items())
+              + "; pointing " + ", ".join(f"{k} {v['rate']['value']:.1%} (chance {v['chance']:.1%})"
+                                          for k, v in rates["pointing"].items()))
+    print(f"wrote {args.out} (per-clip trials: {args.trials})")
+    results = args.results or Path(args.out).parent / "results.json"
+    # A quick look (--limit) never overwrites the report's figures.
+    if args.limit is None and merge_into_results(result, results):
+        print(f"merged the explanations block into {results} and regenerated {results.parent / 'README.md'}")
     return result
 
 

@@ -79,6 +79,10 @@ def write_readme(out: Path, results: dict) -> None:
         if task == "with_reference" and meta.get("reference"):
             lines += [""] + reference_lines(meta["reference"])
         lines.append("")
+    if results.get("explanations"):
+        from .explain_eval import markdown
+
+        lines += markdown(results["explanations"])
     lines += ["## Training", "", "| model / task | parameters | epochs (best) | validation score | CPU s |",
               "|---|---|---|---|---|"]
     for k, t in meta["training"].items():

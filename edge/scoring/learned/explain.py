@@ -5,6 +5,8 @@ a Transformer's attention, or occlusion (the box's ONNX/TFLite plugins, which ha
 `summarize` turns a (T, 72) array of attributions over the whole performance into the result's
 `explanation`: shares of the total absolute attribution per second, per limb and joint, per audio
 feature group and per note heard (a note = from one detected onset to the next, named by its pitch).
+Seconds also carry a sign (`signed`, `lost_seconds`, `gained_seconds`): a second whose attribution is
+negative lost points, one whose attribution is positive gained them; attention has no sign.
 
 `occlusion` is the gradient-free method: a group of features (a limb, an audio group) or a
 second of the performance is replaced by a baseline and the change in the predicted overall is
@@ -91,12 +93,22 @@ def summarize(saliency: np.ndarray, frames: np.ndarray, *, method: str, target: 
     sec = np.array([per_frame[int(k * FRAME_RATE):int((k + 1) * FRAME_RATE)].sum() for k in range(seconds)])
     total = float(per_frame.sum())
     sec_share = sec / total if total > 0 else np.zeros_like(sec)
+    # Signed: what a second did to the score (positive raised it, negative lost points), as a share of the
+    # total absolute attribution. Attention says only how much a second mattered, never which way.
+    signed = not method.startswith("attention")
+    st = np.nan_to_num(np.asarray(saliency if time_saliency is None else time_saliency, np.float64)).sum(axis=1)
+    sec_signed = np.array([st[int(k * FRAME_RATE):int((k + 1) * FRAME_RATE)].sum() for k in range(seconds)])
+    sec_signed = sec_signed / total if (signed and total > 0) else np.zeros_like(sec)
     out = {
         "method": method,
         "target": target,
-        "seconds": [{"start_s": float(k), "end_s": float(min(k + 1, n / FRAME_RATE)), "share": round(float(s), 4)}
-                    for k, s in enumerate(sec_share)],
+        "seconds": [{"start_s": float(k), "end_s": float(min(k + 1, n / FRAME_RATE)), "share": round(float(s), 4),
+                     **({"signed": round(float(v), 4)} if signed else {})}
+                    for k, (s, v) in enumerate(zip(sec_share, sec_signed))],
         "top_seconds": [int(k) for k in np.argsort(-sec_share)[:top]],
+        "signed": signed,
+        "lost_seconds": [int(k) for k in np.argsort(sec_signed, kind="stable")[:top] if sec_signed[k] < 0],
+        "gained_seconds": [int(k) for k in np.argsort(-sec_signed, kind="stable")[:top] if sec_signed[k] > 0],
         "modalities": _shares({"pose": float(a[:, :POSE_DIM].sum()), "audio": float(a[:, POSE_DIM:].sum())}),
         "audio_features": _shares({g: float(a[:, audio_columns(g)].sum()) for g in AUDIO_GROUPS}),
     }
