@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from edge.features.sequence import AUDIO_NAMES, POSE_DIM
-from edge.scoring.learned.explain import joint_columns, notes_of, occlusion, spread_windows, summarize
+from edge.scoring.learned.explain import joint_columns, notes_of, spread_windows, summarize, window_saliency
 from edge.scoring.learned.windows import WINDOW_FRAMES, stack_windows, window_starts
 from training.scorers.explain import baseline_for, integrated_gradients, target_weights
 
@@ -57,15 +57,12 @@ def test_occlusion_on_the_box_finds_the_limb_and_the_second():
     frames = performance(8)
     frames[:, WRIST_X] = 0.0
     frames[4 * 30:5 * 30, WRIST_X] = 2.0            # the wrist only moves out in second 4
-    starts = window_starts(len(frames))
-    windows = stack_windows(frames, starts)
 
     def run(x):
         v = (x[:, :, WRIST_X] ** 2).mean(axis=1, keepdims=True)
         return 50 + 10 * np.repeat(v, 5, axis=1), np.zeros((len(x), 5))
 
-    features, time = occlusion(run, windows, starts, len(frames), np.zeros(72, np.float32),
-                               lambda s: float(np.mean(s)), "dance")
+    features, time, _ = window_saliency(run, frames, np.zeros(72, np.float32), lambda s: float(np.mean(s)), "dance")
     out = summarize(features, frames, method="occlusion", time_saliency=time)
     assert out["top_limbs"][0] == "left_arm"
     assert out["top_seconds"][0] == 4

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from edge.features.sequence import FRAME_RATE, POSE_DIM
-from edge.scoring.learned.explain import occlusion, summarize
+from edge.scoring.learned.explain import summarize, window_saliency
 from edge.scoring.learned.windows import stack_windows, window_starts
 from training.scorers import explain_eval as ev
 
@@ -41,9 +41,7 @@ def explained(signed_seconds=None) -> ev.Explained:
         return float(run_windows(stack_windows(frames, window_starts(len(frames))))[0].mean())
 
     def signed(frames, discipline):
-        starts = window_starts(len(frames))
-        features, time = occlusion(run_windows, stack_windows(frames, starts), starts, len(frames), baseline,
-                                   lambda s: float(np.mean(s)), discipline)
+        features, time, _ = window_saliency(run_windows, frames, baseline, lambda s: float(np.mean(s)), discipline)
         return ev.signed_of(summarize(features, frames, method="occlusion", discipline=discipline,
                                       time_saliency=time))
 
@@ -52,11 +50,9 @@ def explained(signed_seconds=None) -> ev.Explained:
 
 def test_the_box_explanation_is_signed_lost_seconds_are_the_faults():
     frames = take(FAULTY_SECONDS)
-    starts = window_starts(len(frames))
     baseline = np.zeros(72, np.float32)
     baseline[COLUMN] = 0.5
-    features, time = occlusion(run_windows, stack_windows(frames, starts), starts, len(frames), baseline,
-                               lambda s: float(np.mean(s)), "music")
+    features, time, _ = window_saliency(run_windows, frames, baseline, lambda s: float(np.mean(s)), "music")
     out = summarize(features, frames, method="occlusion", discipline="music", time_saliency=time, top=3)
     assert out["signed"] is True
     assert sorted(out["lost_seconds"]) == sorted(FAULTY_SECONDS)          # only the two faults lost points
@@ -178,7 +174,8 @@ def test_committed_models_end_to_end_on_a_rendered_corpus(tiny_corpus_dir, tmp_p
     assert set(result["models"]) == {"scorer_gru.onnx", "scorer_gru.onnx+removal", "scorer_lstm_hier.onnx",
                                      "scorer_lstm_hier.onnx+removal"}
     box = result["models"]["scorer_lstm_hier.onnx"]
-    assert box["explanation"] == {"method": "occlusion over the whole take", "signed": True}
+    assert box["explanation"] == {"method": "removal of each second (time) + occlusion (limbs, audio features) "
+                                            "over the whole take", "signed": True}
     rate = box["rates"]["all"]["deletion"]["k1"]["rate"]
     assert 0 <= rate["value"] <= 1 and rate["clips"] == len(pairs)
     trials = json.loads((tmp_path / "explanations-trials.json").read_text())["scorer_gru.onnx"]

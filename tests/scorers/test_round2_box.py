@@ -101,7 +101,7 @@ def test_the_plugin_assembles_one_result_with_the_grade_of_its_overall(tiny_corp
         assert result.grade == grade_of(result.overall, settings.scoring.grades)
         assert result.timeline == [] and any("interpretation not judged" in n for n in result.explanation["notes"])
         ex = result.explanation
-        assert ex["method"] == "occlusion over the whole take" and len(ex["seconds"]) == int(np.ceil(len(frames) / 30))
+        assert ex["method"].startswith("removal of each second") and len(ex["seconds"]) == int(np.ceil(len(frames) / 30))
         assert ("limbs" in ex) == (discipline == "dance")
         json.dumps(result.to_dict())
 

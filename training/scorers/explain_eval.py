@@ -114,12 +114,12 @@ def box_model(path: str | Path) -> Explained:
 
 
 def removal_explainer(model: Explained) -> Explained:
-    """A candidate explainer, NOT the box's: each second's attribution is the change of the overall when
-    that second is cut out of the take (no baseline is filled in). The box's occlusion fills a second with
-    the training corpus's mean, which is far from silence: a music take's silent lead-in or release then
-    looks like the second that lost the most points. For a whole-take model it costs what the box's time
-    occlusion costs (one run per second); a window scorer runs every window again per second (quadratic in
-    the take's length). Used here to tell an explainer problem from a model problem."""
+    """Removal of each second applied by the evaluator to any model's overall: each second's attribution is
+    the change of the overall when that second is cut out of the take (no baseline is filled in). The box's
+    plugins explain seconds this way (edge/scoring/learned/explain.py: removal_time); for a .pt model it
+    stands in for integrated gradients or attention. Filling a second with the training corpus's mean
+    instead (the box's method before) made a music take's silent lead-in or release look like the second
+    that lost the most points."""
     def signed(frames, discipline):
         base = model.overall(frames, discipline)
         seconds = int(np.ceil(len(frames) / FRAME_RATE))
@@ -130,7 +130,7 @@ def removal_explainer(model: Explained) -> Explained:
         return out
 
     return Explained(f"{model.name}+removal", model.overall, signed,
-                     {"method": "removal of each second (candidate, not on the box)", "signed": True})
+                     {"method": "removal of each second (applied by the evaluator)", "signed": True})
 
 
 EXPLAINERS = {"box": lambda m: m, "removal": removal_explainer}
@@ -459,20 +459,19 @@ def reading(block: dict) -> list[str]:
                                                if box_pass else "no committed model") + ".")
     cand = [n for n in block["models"] if "+" in n and passing[n]]
     if cand:
-        out.append(f"- Removing each second instead of filling it with the corpus mean (the candidate explainer) "
-                   f"reaches it for {', '.join(f'{n} (k = {_ks(passing[n])})' for n in cand)}: most of the gap is "
-                   "the explainer's, not the models'.")
+        out.append(f"- Removal of each second applied by the evaluator (`+removal`) reaches it for "
+                   f"{', '.join(f'{n} (k = {_ks(passing[n])})' for n in cand)}.")
     for scope in ("music", "dance"):
         edges = [(n, (m["rates"].get(scope) or {}).get("most_lost_second_at_take_edge") or {}) for n, m in box.items()
                  if m["explanation"].get("signed")]
         edges = [(n, e) for n, e in edges if e.get("share") is not None and e["share"] > 2 * e["chance"]]
         if edges:
-            out.append(f"- {scope.capitalize()}: the box's occlusion names the take's first or last second as the one "
+            out.append(f"- {scope.capitalize()}: the explanation names the take's first or last second as the one "
                        "that lost most points in " + ", ".join(f"{100 * e['share']:.0f} %" for _, e in edges)
                        + f" of clips ({', '.join(n for n, _ in edges)}; chance about "
                        f"{100 * float(np.mean([e['chance'] for _, e in edges])):.0f} %)"
-                       + (": the corpus-mean fill is a sounding frame, so filling the silent lead-in or release "
-                          "with it looks like an improvement." if scope == "music" else "."))
+                       + (": a fill with the corpus mean, a sounding frame, makes the silent lead-in or release "
+                          "look like an improvement." if scope == "music" else "."))
     out.append("- Pointing: frozen beats are visible faults; mirrored beats and wrong notes can only be judged "
                "against a reference, and these models have none (the without-reference labels leave those faults "
                "out; round 1's labels had them, its inputs did not), so rates near or below chance there say "

@@ -22,9 +22,10 @@ Input layout `perfscore.scorer-input/performance-ref-1` (a model of task `with_r
 every frame), built exactly as training built them. Such a model scores interpretation and refuses a take
 that has no comparison (no --reference, or one the box could not compare), naming itself and the reason.
 
-Explanations: occlusion over the whole take (each audio group, each limb for dance, each second set to the
-training corpus's mean, and the take run again); the drops of the predicted overall are summarised like
-the window scorers' (shares of their absolute size over seconds, limbs, audio groups and notes).
+Explanations: each audio group and, for dance, each limb set to the training corpus's mean in every window
+(occlusion), and each second cut out of the take (removal, explain.py: `removal_time`), the take run again
+each time; the changes of the predicted overall are summarised like the window scorers' (signed shares
+over seconds, limbs, audio groups and notes).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from ...models import verify_model
 from ..result import SUBSCORES, Discipline, ModelInfo, ScoreResult, SubScore, grade_of, overall_score
 from . import LearnedScorer
 from .assemble import EXPLAIN
-from .explain import AUDIO_GROUPS, LIMB_JOINTS, audio_columns, limb_columns, summarize
+from .explain import AUDIO_GROUPS, LIMB_JOINTS, audio_columns, limb_columns, removal_time, summarize
 from .windows import LAYOUT_VERSION, N_FEATURES, WINDOW_FRAMES, WINDOW_S, frames_of, stack_windows, window_starts
 
 PERFORMANCE_LAYOUT = "perfscore.scorer-input/performance-1"
@@ -54,7 +55,6 @@ PERFORMANCE_REF_LAYOUT = "perfscore.scorer-input/performance-ref-1"
 LAYOUTS = (PERFORMANCE_LAYOUT, PERFORMANCE_REF_LAYOUT)
 TASKS = ("without_reference", "with_reference")
 N_REFERENCE_INPUTS = N_REFERENCE + N_SUMMARY
-EXPLAIN_MAX_SPANS = 60          # time occlusion in at most this many spans (a long take: spans of several seconds)
 NOT_JUDGED = ("interpretation not judged: this model was trained without a reference (task without_reference); "
               "faithfulness to the piece or choreography needs one")
 
@@ -297,14 +297,12 @@ class PerformanceScorer(LearnedScorer):
             drop = base - self._overall(self.run(v)[0][0], discipline, scoring)
             features[:, cols] += drop / (n * len(cols))
         columns = np.arange(N_FEATURES) if discipline == "dance" else np.arange(POSE_DIM, N_FEATURES)
-        seconds = int(np.ceil(n / FRAME_RATE))
-        span = max(1, int(np.ceil(seconds / EXPLAIN_MAX_SPANS)))
-        time = np.zeros_like(features)
-        for k in range(0, seconds, span):
-            lo, hi = int(k * FRAME_RATE), min(n, int((k + span) * FRAME_RATE))
-            f = frames.copy()
-            f[lo:hi][:, columns] = self.baseline[columns]
-            drop = base - self._overall(self.run(stack_windows(f, starts))[0][0], discipline, scoring)
-            time[lo:hi, columns] += drop / (max(hi - lo, 1) * len(columns))
-        return summarize(features, frames[:, :N_FEATURES], method="occlusion over the whole take", discipline=discipline,
-                         time_saliency=time, extra={"occlusion_span_s": span})
+
+        def without(lo, hi):      # the take's overall with frames lo:hi cut out (its reference channels too)
+            cut = np.concatenate([frames[:lo], frames[hi:]])
+            return self._overall(self.run(stack_windows(cut, window_starts(len(cut))))[0][0], discipline, scoring)
+
+        time, span = removal_time(without, base, n, frames.shape[1], columns)
+        return summarize(features, frames[:, :N_FEATURES], method="removal of each second (time) + occlusion "
+                         "(limbs, audio features) over the whole take", discipline=discipline,
+                         time_saliency=time[:, :N_FEATURES], extra={"removal_span_s": span})
