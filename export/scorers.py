@@ -202,11 +202,10 @@ def _sensitive(path: Path) -> list[str]:
 def int8_onnx(model, checkpoint: Path, fp32: Path, out: Path, calibration: np.ndarray, heldout: np.ndarray,
               truth: list[np.ndarray], windows: np.ndarray, expected: list[np.ndarray], progress) -> dict:
     """Try the INT8 ladder; returns {"ship": method or None, "precision", "parity", "attempts": [...]}."""
-    import shutil
     import tempfile
 
-    from .parity import onnx_run, scorer_parity, scorer_within, size_within
-    from .quantize import dedupe_initializers, op_types, quantize_dynamic_int8, quantize_static_qdq
+    from .parity import onnx_run, scorer_parity, scorer_within
+    from .quantize import quantize_static_qdq
 
     unrolled = _unrolled_onnx(model, checkpoint, windows, expected, progress) if model.arch in ("gru", "lstm") else None
     static_graph = unrolled or fp32
@@ -215,30 +214,47 @@ def int8_onnx(model, checkpoint: Path, fp32: Path, out: Path, calibration: np.nd
                "int8", static_graph, True),
               ("dynamic int8", "int8-dynamic", fp32, False),
               ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, True)]
-    attempts = []
     with tempfile.TemporaryDirectory(prefix="perfscore-int8-") as scratch:
-        for k, (method, precision, graph, careful) in enumerate(ladder):
-            candidate = Path(scratch) / f"try{k}.onnx"
-            try:
-                exclude = _sensitive(graph) if careful else []
-                if precision == "int8":
-                    quantize_static_qdq(graph, candidate, "window", calibration, exclude=exclude)
-                else:
-                    quantize_dynamic_int8(graph, candidate, exclude=exclude)
-                dedupe_initializers(candidate)
-                parity = scorer_parity(onnx_run(candidate, heldout), truth)
-            except Exception as exc:   # a quantiser or runtime failure is one more reason, not the end
-                attempts.append({"method": method, "failed": f"{exc.__class__.__name__}: {str(exc)[:300]}"})
-                continue
-            size = candidate.stat().st_size
-            broke = scorer_within(parity)
-            broke = broke or size_within(size, fp32.stat().st_size)
-            fp32_ops = sorted(t for t in ("GRU", "LSTM") if t in op_types(candidate))
-            attempts.append({"method": method, "bytes": size, "parity": parity, "verdict": broke or "within bounds",
-                             **({"ops_left_fp32": fp32_ops} if fp32_ops else {})})
-            if broke is None:
-                shutil.copyfile(candidate, out)
-                return {"ship": method, "precision": precision, "parity": parity, "attempts": attempts}
+        return int8_ladder(ladder, fp32, out, Path(scratch),
+                           lambda graph, candidate, exclude: quantize_static_qdq(graph, candidate, "window", calibration,
+                                                                                 exclude=exclude),
+                           lambda candidate: scorer_parity(onnx_run(candidate, heldout), truth), scorer_within)
+
+
+def int8_ladder(ladder, fp32: Path, out: Path, scratch: Path, quantize_static, parity_of, within,
+                progress=None) -> dict:
+    """Try each rung (method, precision "int8" static or "int8-dynamic", graph, careful: the sensitive
+    input layer and heads left fp32) in order; copy the first within its parity (`within`) and size
+    bounds to `out`. Returns {"ship": method or None, "precision", "parity", "attempts": [...]}."""
+    import shutil
+
+    from .parity import size_within
+    from .quantize import dedupe_initializers, op_types, quantize_dynamic_int8
+
+    attempts = []
+    for k, (method, precision, graph, careful) in enumerate(ladder):
+        candidate = scratch / f"try{k}.onnx"
+        if progress:
+            progress(f"  int8 ONNX: {method}")
+        try:
+            exclude = _sensitive(graph) if careful else []
+            if precision == "int8":
+                quantize_static(graph, candidate, exclude)
+            else:
+                quantize_dynamic_int8(graph, candidate, exclude=exclude)
+            dedupe_initializers(candidate)
+            parity = parity_of(candidate)
+        except Exception as exc:   # a quantiser or runtime failure is one more reason, not the end
+            attempts.append({"method": method, "failed": f"{exc.__class__.__name__}: {str(exc)[:300]}"})
+            continue
+        size = candidate.stat().st_size
+        broke = within(parity) or size_within(size, fp32.stat().st_size)
+        fp32_ops = sorted(t for t in ("GRU", "LSTM") if t in op_types(candidate))
+        attempts.append({"method": method, "bytes": size, "parity": parity, "verdict": broke or "within bounds",
+                         **({"ops_left_fp32": fp32_ops} if fp32_ops else {})})
+        if broke is None:
+            shutil.copyfile(candidate, out)
+            return {"ship": method, "precision": precision, "parity": parity, "attempts": attempts}
     return {"ship": None, "attempts": attempts}
 
 

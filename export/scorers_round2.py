@@ -239,11 +239,9 @@ def _static_qdq(graph: Path, out: Path, takes, exclude: list[str]) -> None:
 
 
 def int8_onnx(model, fp32: Path, out: Path, calibration, heldout, truth, task: str, progress) -> dict:
-    from .parity import scorer_within, size_within
-    from .quantize import dedupe_initializers, op_types, quantize_dynamic_int8
-    from .scorers import _sensitive
+    from .parity import scorer_within
+    from .scorers import int8_ladder
 
-    attempts = []
     with tempfile.TemporaryDirectory(prefix="perfscore-int8-") as scratch:
         unrolled = Path(scratch) / "unrolled.onnx"
         export_take_onnx(encoder_unrolled(model), unrolled, take_windows(heldout[0][0]))
@@ -256,29 +254,10 @@ def int8_onnx(model, fp32: Path, out: Path, calibration, heldout, truth, task: s
                    "sequence GRU fp32)", "int8", unrolled, True),
                   ("dynamic int8", "int8-dynamic", fp32, False),
                   ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, True)]
-        for k, (method, precision, graph, careful) in enumerate(ladder):
-            candidate = Path(scratch) / f"try{k}.onnx"
-            progress(f"  int8 ONNX: {method}")
-            try:
-                exclude = _sensitive(graph) if careful else []
-                if precision == "int8":
-                    _static_qdq(graph, candidate, calibration, exclude)
-                else:
-                    quantize_dynamic_int8(graph, candidate, exclude=exclude)
-                dedupe_initializers(candidate)
-                parity = take_parity(onnx_scores(candidate, heldout), truth, heldout, task)
-            except Exception as exc:   # a quantiser or runtime failure is one more reason, not the end
-                attempts.append({"method": method, "failed": f"{exc.__class__.__name__}: {str(exc)[:300]}"})
-                continue
-            size = candidate.stat().st_size
-            broke = scorer_within(parity) or size_within(size, fp32.stat().st_size)
-            fp32_ops = sorted(t for t in ("GRU", "LSTM") if t in op_types(candidate))
-            attempts.append({"method": method, "bytes": size, "parity": parity, "verdict": broke or "within bounds",
-                             **({"ops_left_fp32": fp32_ops} if fp32_ops else {})})
-            if broke is None:
-                shutil.copyfile(candidate, out)
-                return {"ship": method, "precision": precision, "parity": parity, "attempts": attempts}
-    return {"ship": None, "attempts": attempts}
+        return int8_ladder(ladder, fp32, out, Path(scratch),
+                           lambda graph, candidate, exclude: _static_qdq(graph, candidate, calibration, exclude),
+                           lambda candidate: take_parity(onnx_scores(candidate, heldout), truth, heldout, task),
+                           scorer_within, progress)
 
 
 # ---------------------------------------------------------------- TFLite
