@@ -71,8 +71,10 @@ def check_answer(verb: str, data: bytes, result: dict) -> None:
     assert result["verb"] == verb
     unreadable = object()
     try:
-        request = json.loads(data, parse_constant=lambda c: 1 / 0)   # NaN/Infinity are not JSON
-    except (ValueError, ZeroDivisionError, RecursionError):
+        # The contract's payloads are UTF-8 JSON (RFC 8259 §8.1). json.loads(bytes) would also guess UTF-16
+        # or UTF-32 from leading NULs: b"\x000" reads as 0 there, as the box rightly does not.
+        request = json.loads(data.decode("utf-8"), parse_constant=lambda c: 1 / 0)   # NaN/Infinity are not JSON
+    except (ValueError, ZeroDivisionError, RecursionError):        # UnicodeDecodeError is a ValueError
         request = unreadable
     if isinstance(request, dict) and isinstance(request.get("id"), str) and 0 < len(request["id"]) <= 128 \
             and len(data) <= MAX_BYTES:
@@ -126,6 +128,9 @@ def test_known_answers():
     assert other["error"]["code"] == "bad_request" and "another box" in other["error"]["message"]
     assert ask("boom", {"id": "r5"})["error"]["code"] == "internal"
     assert commands.handle("ping", b"x" * (MAX_BYTES + 1))["error"]["code"] == "too_large"
+    # UTF-8 only: a NUL before "0" is not the number 0 (json.loads(bytes) would read it as UTF-16)
+    assert commands.handle("nope", b"\x000")["error"]["code"] == "bad_json"
+    assert commands.handle("ping", '{"id": "r6"}'.encode("utf-16"))["error"]["code"] == "bad_json"
     with pytest.raises(ValueError, match="command verb"):
         commands.register("Bad Verb", lambda a: None)
 
