@@ -71,17 +71,13 @@ def score(analysis: Analysis, settings: Settings, *, discipline: Discipline | No
     if model is not None:
         from ..features.sequence import feature_sequence
 
-        from .learned.performance import PerformanceScorer, TakeReference
+        from .learned.performance import TakeReference
 
         path = Path(model).resolve()
         version = path.stat().st_mtime_ns if path.is_file() else None     # a re-exported file is loaded again
-        scorer = _loaded_scorer(path, version)
-        sequence = feature_sequence(analysis.pose, analysis.audio, analysis.duration_s)
-        if isinstance(scorer, PerformanceScorer):
-            # a whole-take model may read the comparison with the reference (task with_reference)
-            learned = scorer.score(sequence, discipline, settings.scoring, reference=TakeReference.of(analysis))
-        else:
-            learned = scorer.score(sequence, discipline, settings.scoring)
+        learned = _loaded_scorer(path, version).score(
+            feature_sequence(analysis.pose, analysis.audio, analysis.duration_s), discipline, settings.scoring,
+            reference=TakeReference.of(analysis))
     return Scored(analysis.path, analysis, rubric, learned)
 
 

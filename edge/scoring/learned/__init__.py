@@ -41,9 +41,10 @@ class LearnedScorer(ABC):
         """Saliency of the overall (`weights` · sub-scores) over seconds, limbs and audio features."""
 
     def score(self, sequence: FeatureSequence, discipline: Discipline,
-              scoring: ScoringConfig | None = None) -> ScoreResult:
+              scoring: ScoringConfig | None = None, reference=None) -> ScoreResult:
         """Score a whole performance: windows every second, the result is their mean; the overall and
-        grade follow `scoring` (the box's configured weights and bands)."""
+        grade follow `scoring` (the box's configured weights and bands). `reference` (the take's
+        comparison, performance.TakeReference) is read only by models trained with one; a window model has none."""
         from .assemble import assemble
         from .windows import frames_of, stack_windows, window_starts
 

@@ -121,7 +121,7 @@ class TakeReference:
     @classmethod
     def of(cls, analysis) -> "TakeReference":
         why = "; ".join(w for w in analysis.warnings if "reference" in w)
-        return cls(analysis.reference, getattr(analysis, "reference_pose", None), analysis.pose, why)
+        return cls(analysis.reference, analysis.reference_pose, analysis.pose, why)
 
 
 class _OnnxRunner:
