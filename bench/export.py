@@ -39,8 +39,12 @@ VARIANTS = {".onnx": ("onnxruntime", "fp32"), ".int8.onnx": ("onnxruntime", "int
 TAKE_WINDOWS = 12        # a whole-take model's input: a 13-s take, the round-2 corpus's median length
 
 
+PERFORMANCE_LAYOUTS = {"perfscore.scorer-input/performance-1": 72,      # layout → features per frame
+                       "perfscore.scorer-input/performance-ref-1": 98}  # with a reference: 72 + its 26 inputs
+
+
 def is_performance(entry: dict) -> bool:
-    return (entry.get("scorer") or {}).get("layout") == "perfscore.scorer-input/performance-1"
+    return (entry.get("scorer") or {}).get("layout") in PERFORMANCE_LAYOUTS
 
 
 def runner(path: Path, x: np.ndarray, entry: dict | None = None):
@@ -49,7 +53,8 @@ def runner(path: Path, x: np.ndarray, entry: dict | None = None):
         # the box's own runner: a TFLite file takes the take zero-padded to its fixed length plus a mask
         from edge.scoring.learned.performance import _OnnxRunner, _TfliteRunner
 
-        run = _OnnxRunner(path) if path.suffix == ".onnx" else _TfliteRunner(path, entry["scorer"])
+        layout = entry["scorer"]["layout"]
+        run = _OnnxRunner(path, layout) if path.suffix == ".onnx" else _TfliteRunner(path, entry["scorer"])
         return lambda: run(x)
     if path.suffix == ".onnx":
         session = onnx_session(path)
@@ -70,9 +75,13 @@ def runner(path: Path, x: np.ndarray, entry: dict | None = None):
     return call
 
 
-def example_input(model: str) -> np.ndarray:
+def example_input(model: str, width: int = 72) -> np.ndarray:
     if model == "take":
-        return np.concatenate([example_input("scorer")] * TAKE_WINDOWS)
+        take = np.concatenate([example_input("scorer")] * TAKE_WINDOWS)
+        if width > take.shape[-1]:     # the reference inputs (comparison channels, take summary): ~N(0, 1)
+            extra = np.random.default_rng(1).normal(0, 1, (1, 1, width - take.shape[-1])).astype(np.float32)
+            take = np.concatenate([take, np.broadcast_to(extra, (*take.shape[:2], extra.shape[-1]))], axis=-1)
+        return np.ascontiguousarray(take, np.float32)
     rng = np.random.default_rng(0)
     if model == "coach_policy":
         return rng.random((1, 13)).astype(np.float32)
@@ -139,7 +148,9 @@ def main() -> int:
     for model, files in groups(args.models, manifest).items():
         entries = {suffix: manifest["artifacts"][path.name] for suffix, path in files.items()}
         take = any(is_performance(e) for e in entries.values())
-        x = example_input("coach_policy" if model == "coach_policy" else "take" if take else "scorer")
+        width = max((PERFORMANCE_LAYOUTS.get((e.get("scorer") or {}).get("layout"), 72) for e in entries.values()),
+                    default=72)
+        x = example_input("coach_policy" if model == "coach_policy" else "take" if take else "scorer", width)
         calls = {suffix: runner(path, x, entries[suffix]) for suffix, path in files.items()}
         for call in calls.values():
             for _ in range(20):

@@ -278,7 +278,7 @@ def export_int8(net, data: dict, fp32: Path, tflite: bool, manifest_path: Path =
         done.append(dict(record_artifact(
             float_tflite, kind="tflite-policy", manifest_path=manifest_path, precision="fp32",
             description=f"Coach {describe(data)[1]}, TFLite fp32 (litert-torch), batch of one observation",
-            parity=parity, parity_on=parity_on, **(base | {"inputs": {"observation": dict(
+            parity=parity, parity_on=parity_on, tensor_names=tfl.STRIPPED, **(base | {"inputs": {"observation": dict(
                 base["inputs"]["observation"], shape=[1, data["obs_dim"]])}})), file=float_tflite.name))
         def judge(candidate: Path):
             got, _ = tflite_run(candidate, heldout, [truth])
@@ -289,12 +289,12 @@ def export_int8(net, data: dict, fp32: Path, tflite: bool, manifest_path: Path =
         fp16 = rung is not None and rung.precision == "fp16"    # int8 cannot hold: fp16 weights
         if fp16:
             ship_or_drop(rung.path, "coach_policy.fp16.tflite", "tflite-policy", "fp16", rung.method, attempts,
-                         float_tflite.stat().st_size)
+                         float_tflite.stat().st_size, tensor_names=tfl.STRIPPED)
         else:
             remove_artifact(fp32.with_name("coach_policy.fp16.tflite"), manifest_path)
         int8 = rung if rung is not None and not fp16 else None
         ship_or_drop(int8 and int8.path, "coach_policy.int8.tflite", "tflite-policy", int8.precision if int8 else "",
-                     int8.method if int8 else "", attempts, float_tflite.stat().st_size)
+                     int8.method if int8 else "", attempts, float_tflite.stat().st_size, tensor_names=tfl.STRIPPED)
     return done
 
 

@@ -94,13 +94,26 @@ def quantize_static_qdq(fp32: Path, out: Path, input_name: str, calibration: np.
     return out
 
 
-def quantize_dynamic_int8(fp32: Path, out: Path, exclude: list[str] | None = None) -> Path:
+def quantize_dynamic_int8(fp32: Path, out: Path, exclude: list[str] | None = None, per_channel: bool = False,
+                          reduce_range: bool = False) -> Path:
+    """`per_channel`: one int8 scale per output column of each weight (a column with small weights keeps
+    its resolution); `reduce_range`: 7-bit weights (no saturation in the u8×s8 products on CPUs without
+    VNNI). The quantiser first splits each Gemm `G` into MatMul `G_MatMul` + Add and matches
+    `exclude` against those names: both are given, or an excluded Gemm would be quantised all the same."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    exclude = [n for name in exclude or [] for n in (name, f"{name}_MatMul")]
     quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, op_types_to_quantize=OPS + ["LSTM"],
-                     nodes_to_exclude=exclude or [])
+                     nodes_to_exclude=exclude, per_channel=per_channel, reduce_range=reduce_range)
     strip(out)
     return out
+
+
+def recurrent_nodes(path: Path) -> list[str]:
+    """The graph's GRU / LSTM ops (kept fp32 by the ladder's "recurrent layer fp32" rung)."""
+    import onnx
+
+    return [n.name for n in onnx.load(str(path)).graph.node if n.op_type in ("GRU", "LSTM")]
 
 
 def op_types(path: Path) -> dict[str, int]:

@@ -11,7 +11,9 @@ Each checkpoint `models/checkpoints/<key>.pt` becomes:
 - `scorer_<key>.int8.onnx`: the first of INT8 ladder's tries that stays within the parity bounds
   (export/parity.py) on the held-out test windows: static QDQ int8 calibrated on training-corpus windows
   (export/calibration.py) — for GRU/LSTM on the recurrent layer written out (export/unrolled.py), since
-  ONNX's GRU op stays fp32 —, the same with the input layer and heads in fp32, then dynamic int8.
+  ONNX's GRU op stays fp32 —, the same with the input layer and heads in fp32, then dynamic int8 (all
+  weights; input layer and heads fp32; per-channel; per-channel 7-bit; recurrent op fp32; the written-out
+  recurrent layer int8 with the heads fp32: `dynamic_rungs`).
 - with `--tflite` (litert-torch venv, scripts/litert_venv): `scorer_<key>.tflite` (fp32, batch of one
   window) and `scorer_<key>.int8.tflite` (ai-edge-quantizer: static int8, int16 activations, dynamic int8,
   the first within bounds).
@@ -213,7 +215,8 @@ def int8_onnx(model, checkpoint: Path, fp32: Path, out: Path, calibration: np.nd
               ("static QDQ int8, input layer and heads fp32" + (" (recurrent layer written out)" if unrolled else ""),
                "int8", static_graph, True),
               ("dynamic int8", "int8-dynamic", fp32, False),
-              ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, True)]
+              ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, True),
+              *dynamic_rungs(fp32, unrolled)]
     with tempfile.TemporaryDirectory(prefix="perfscore-int8-") as scratch:
         return int8_ladder(ladder, fp32, out, Path(scratch),
                            lambda graph, candidate, exclude: quantize_static_qdq(graph, candidate, "window", calibration,
@@ -221,27 +224,63 @@ def int8_onnx(model, checkpoint: Path, fp32: Path, out: Path, calibration: np.nd
                            lambda candidate: scorer_parity(onnx_run(candidate, heldout), truth), scorer_within)
 
 
+def dynamic_rungs(fp32: Path, unrolled: Path | None) -> list[tuple]:
+    """The dynamic int8 rungs after the first four (measured on the recurrent scorers, where those four
+    drifted or did not shrink): one int8 scale per weight column; the same with 7-bit weights; every
+    weight int8 but the recurrent op's (ONNX's LSTM kept fp32; its GRU is never quantised); and — the
+    recurrent weights being most of the bytes — the written-out recurrent layer (plain matrix products)
+    int8 with the output heads fp32."""
+    rungs = [("dynamic int8, per-channel weights", "int8-dynamic", fp32, False, {"per_channel": True}),
+             ("dynamic int8, per-channel 7-bit weights (reduce_range)", "int8-dynamic", fp32, False,
+              {"per_channel": True, "reduce_range": True}),
+             ("dynamic int8, recurrent layer fp32", "int8-dynamic", fp32, "recurrent layer")]
+    if unrolled is not None:
+        rungs.append(("dynamic int8 of the written-out recurrent layer, heads fp32", "int8-dynamic", unrolled,
+                      "heads"))
+    return rungs
+
+
+def _kept_fp32(graph: Path, careful) -> list[str]:
+    """Nodes a rung leaves fp32: `careful` True (or "input layer and heads"), "heads", "recurrent
+    layer", or nothing."""
+    from training.scorers.models import N_OUT
+
+    from .quantize import recurrent_nodes, sensitive_nodes
+
+    if careful is True or careful == "input layer and heads":
+        return _sensitive(graph)
+    if careful == "heads":
+        return sensitive_nodes(graph, set(), {N_OUT})
+    if careful == "recurrent layer":
+        return recurrent_nodes(graph)
+    if careful:
+        raise ValueError(f"unknown part to keep fp32: {careful!r}")
+    return []
+
+
 def int8_ladder(ladder, fp32: Path, out: Path, scratch: Path, quantize_static, parity_of, within,
                 progress=None) -> dict:
-    """Try each rung (method, precision "int8" static or "int8-dynamic", graph, careful: the sensitive
-    input layer and heads left fp32) in order; copy the first within its parity (`within`) and size
-    bounds to `out`. Returns {"ship": method or None, "precision", "parity", "attempts": [...]}."""
+    """Try each rung (method, precision "int8" static or "int8-dynamic", graph, careful[, options]) in
+    order; copy the first within its parity (`within`) and size bounds to `out`. `careful` names what
+    stays fp32 (_kept_fp32: True = the sensitive input layer and heads); `options` (dynamic rungs):
+    per_channel, reduce_range. Returns {"ship": method or None, "precision", "parity", "attempts": [...]}."""
     import shutil
 
     from .parity import size_within
     from .quantize import dedupe_initializers, op_types, quantize_dynamic_int8
 
     attempts = []
-    for k, (method, precision, graph, careful) in enumerate(ladder):
+    for k, (method, precision, graph, careful, *rest) in enumerate(ladder):
+        options = dict(rest[0]) if rest else {}
         candidate = scratch / f"try{k}.onnx"
         if progress:
             progress(f"  int8 ONNX: {method}")
         try:
-            exclude = _sensitive(graph) if careful else []
+            exclude = _kept_fp32(graph, careful)
             if precision == "int8":
                 quantize_static(graph, candidate, exclude)
             else:
-                quantize_dynamic_int8(graph, candidate, exclude=exclude)
+                quantize_dynamic_int8(graph, candidate, exclude=exclude, **options)
             dedupe_initializers(candidate)
             parity = parity_of(candidate)
         except Exception as exc:   # a quantiser or runtime failure is one more reason, not the end
@@ -282,6 +321,10 @@ def tflite_files(wrapper, key: str, out_dir: Path, calibration: np.ndarray, held
         error = tflite.convert(wrapper, torch.zeros(1, 60, 72), fp32)
         if error:
             return {"failed": f"litert-torch conversion failed: {error}"}, {"failed": "no fp32 TFLite to quantise"}
+    else:
+        error = tflite.strip(fp32)        # a file from before stripping: same graph, fewer bytes (parity below)
+        if error:
+            return {"failed": f"stripping tensor names failed: {error}"}, {"failed": "no fp32 TFLite to quantise"}
     got, names = tflite_run(fp32, heldout, truth)
     diff = max_diff(got, truth)
     if not diff <= 10 * PARITY_TOLERANCE:
@@ -316,6 +359,7 @@ def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, 
     from training.scorers.checkpoint import load_checkpoint
     from training.scorers.models import ExportWrapper, n_parameters
 
+    from . import tflite as tfl
     from .manifest import drop_artifact, drop_int8, remove_artifact
     from .parity import scorer_parity
 
@@ -372,7 +416,7 @@ def export_one(checkpoint: Path, out_dir: Path, manifest_path: Path = MANIFEST, 
             entries.append(drop_int8(name, result, out_dir, manifest_path))
     if tflite and truth is not None and calibration is not None:
         first, int8 = tflite_files(wrapper, key, out_dir, calibration, heldout, truth, progress)
-        tf_common = common | {"kind": "tflite-scorer"}
+        tf_common = common | {"kind": "tflite-scorer", "tensor_names": tfl.STRIPPED}
         tf_common["inputs"] = {"window": dict(common["inputs"]["window"], shape=[1, 60, 72])}
         if "failed" in first:
             drop_artifact(f"scorer_{key}.tflite", first["failed"], manifest_path)

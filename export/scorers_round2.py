@@ -23,7 +23,8 @@ A with-reference checkpoint (task `with_reference`, layout `perfscore.scorer-inp
 the same ONNX files with input `windows` float32[W, 60, 98]: the 72 features, then the 26 reference inputs
 (edge.features.reference_frames, named in the manifest's `scorer.reference_inputs`); its parity and
 calibration takes are those the corpus's reference pass measured, each with its reference inputs as training
-read them. It gets no TFLite file (PaddedTakeModel re-implements only the round-2 models' forward).
+read them. Its TFLite files take `windows` float32[MAX, 60, 98] and `mask` (PaddedTakeModel re-implements
+ReferenceModel's forward with the mask as weights, as it does the round-2 models').
 
 Parity (manifest `parity`): on PARITY_TAKES held-out test takes (motions and pieces no model saw), mean
 and max drift of the sub-scores the box reports (points, clipped 0–100) and grade agreement — the share
@@ -125,19 +126,40 @@ def _torch():
 
         def forward(self, windows, mask):
             m = self.model
-            x, w = windows.unsqueeze(0), mask.unsqueeze(0)                 # (1, MAX, 60, 72), (1, MAX)
+            x, w = windows.unsqueeze(0), mask.unsqueeze(0)                 # (1, MAX, 60, F), (1, MAX)
             wm = w.unsqueeze(-1)
             count = wm.sum(dim=1).clamp_min(1.0)
+            after = torch.cat([w[:, 1:], torch.zeros_like(w[:, :1])], dim=1)
+            last = (w - after).clamp_min(0.0).unsqueeze(-1)                 # one-hot at the last real window
+            if hasattr(m, "base"):
+                return self._with_reference(m, x, wm, count, last)
             if m.context == "mean":
                 scores, _ = m.window(windows)
                 return (scores.unsqueeze(0) * wm).sum(dim=1) / count
             e = m.embed(x)
             h, _ = m.sequence(e)
-            after = torch.cat([w[:, 1:], torch.zeros_like(w[:, :1])], dim=1)
-            last = (w - after).clamp_min(0.0).unsqueeze(-1)                 # one-hot at the last real window
             pooled = torch.cat([(h * wm).sum(dim=1) / count, (h * last).sum(dim=1), (e * wm).sum(dim=1) / count],
                                dim=-1)
             return 50.0 + 50.0 * m.head(pooled)
+
+        @staticmethod
+        def _with_reference(m, x, wm, count, last):
+            """ReferenceModel.forward (training/scorers/round2_reference.py) with the mask as weights: its
+            reference statistics are per window and its summary is read from the first (always real) one."""
+            from edge.scoring.learned.windows import N_FEATURES
+
+            frames = x[..., :N_FEATURES]
+            window, summary = m._extra(x)
+            if m.context == "hier":
+                e = torch.relu(m.mix(torch.cat([m.base.embed(frames), window], dim=-1)))
+                h, _ = m.sequence(e)
+                pooled = torch.cat([(h * wm).sum(dim=1) / count, (h * last).sum(dim=1), (e * wm).sum(dim=1) / count,
+                                    torch.relu(m.summary(summary))], dim=-1)
+                return 50.0 + 50.0 * m.head(pooled)
+            scores, _ = m.base.window(frames[0])
+            s = summary.unsqueeze(1).expand(1, x.shape[1], summary.shape[-1])
+            scores = scores.unsqueeze(0) + 10.0 * m.correction(torch.cat([window, s], dim=-1))
+            return (scores * wm).sum(dim=1) / count
 
     return TakeModel, PaddedTakeModel
 
@@ -187,11 +209,11 @@ def onnx_scores(path: Path, takes) -> np.ndarray:
     return np.concatenate([session.run(None, {"windows": take_windows(f)})[0] for f, _ in takes])
 
 
-def tflite_scores(path: Path, takes, max_windows: int) -> np.ndarray:
+def tflite_scores(path: Path, takes, max_windows: int, task: str = "without_reference") -> np.ndarray:
     """Through the box's own runner (edge/scoring/learned/performance.py), padding and mask included."""
-    from edge.scoring.learned.performance import _TfliteRunner
+    from edge.scoring.learned.performance import _TfliteRunner, input_layout
 
-    runner = _TfliteRunner(path, {"max_windows": max_windows})
+    runner = _TfliteRunner(path, {"max_windows": max_windows, "layout": input_layout(task)})
     return np.concatenate([runner(take_windows(f)) for f, _ in takes])
 
 
@@ -240,7 +262,7 @@ def _static_qdq(graph: Path, out: Path, takes, exclude: list[str]) -> None:
 
 def int8_onnx(model, fp32: Path, out: Path, calibration, heldout, truth, task: str, progress) -> dict:
     from .parity import scorer_within
-    from .scorers import int8_ladder
+    from .scorers import dynamic_rungs, int8_ladder
 
     with tempfile.TemporaryDirectory(prefix="perfscore-int8-") as scratch:
         unrolled = Path(scratch) / "unrolled.onnx"
@@ -253,7 +275,8 @@ def int8_onnx(model, fp32: Path, out: Path, calibration, heldout, truth, task: s
                   ("static QDQ int8, input layer and heads fp32 (window encoder's recurrent layer written out; "
                    "sequence GRU fp32)", "int8", unrolled, True),
                   ("dynamic int8", "int8-dynamic", fp32, False),
-                  ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, True)]
+                  ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, True),
+                  *dynamic_rungs(fp32, None)]
         return int8_ladder(ladder, fp32, out, Path(scratch),
                            lambda graph, candidate, exclude: _static_qdq(graph, candidate, calibration, exclude),
                            lambda candidate: take_parity(onnx_scores(candidate, heldout), truth, heldout, task),
@@ -309,7 +332,7 @@ def _runtime_zero_state(module) -> None:
             m.forward = types.MethodType(lstm, m)
 
 
-def _tflite_convert(model, out: Path, max_windows: int) -> str | None:
+def _tflite_convert(model, out: Path, max_windows: int, width: int = 72) -> str | None:
     import torch
 
     from . import tflite
@@ -319,16 +342,16 @@ def _tflite_convert(model, out: Path, max_windows: int) -> str | None:
     written, _ = unrolled_copy(model)          # every recurrent layer written out: static shapes throughout
     _runtime_zero_state(written)
     module = PaddedTakeModel(written).eval()
-    example = (torch.zeros(max_windows, 60, 72), torch.ones(max_windows))
+    example = (torch.zeros(max_windows, 60, width), torch.ones(max_windows))
     with tempfile.TemporaryDirectory(prefix="perfscore-tflite-") as scratch:
         program = Path(scratch) / "model.pt2"
         torch.export.save(torch.export.export(module, example), str(program))
-        return (tflite._run("convert", str(program), str(out), f"{max_windows},60,72;{max_windows}")
+        return (tflite._run("convert", str(program), str(out), f"{max_windows},60,{width};{max_windows}")
                 or tflite._run("strip", str(out), str(out)))
 
 
 def _tflite_calibration(takes, max_windows: int, path: Path) -> Path:
-    windows = np.zeros((len(takes), max_windows, 60, 72), np.float32)
+    windows = np.zeros((len(takes), max_windows, 60, takes[0][0].shape[1]), np.float32)
     mask = np.zeros((len(takes), max_windows), np.float32)
     for i, (f, _) in enumerate(takes):
         w = take_windows(f)[:max_windows]
@@ -345,10 +368,10 @@ def tflite_files(model, key: str, out_dir: Path, calibration, heldout, truth, ta
 
     fp32 = out_dir / f"scorer_{key}.tflite"
     progress(f"  converting {fp32.name} (litert-torch, {max_windows} windows + mask)")
-    error = _tflite_convert(model, fp32, max_windows)
+    error = _tflite_convert(model, fp32, max_windows, heldout[0][0].shape[1])
     if error:
         return {"failed": f"litert-torch conversion failed: {error}"}, {"failed": "no fp32 TFLite to quantise"}
-    got = tflite_scores(fp32, heldout, max_windows)
+    got = tflite_scores(fp32, heldout, max_windows, task)
     diff = float(np.abs(got - truth).max())
     if not diff <= FP32_TOLERANCE:
         fp32.unlink(missing_ok=True)
@@ -365,7 +388,7 @@ def tflite_files(model, key: str, out_dir: Path, calibration, heldout, truth, ta
                      or tflite._run("strip", str(candidate), str(candidate)))
             if error is None:
                 try:
-                    parity = take_parity(tflite_scores(candidate, heldout, max_windows), truth, heldout, task)
+                    parity = take_parity(tflite_scores(candidate, heldout, max_windows, task), truth, heldout, task)
                 except Exception as exc:   # a file the quantiser wrote but LiteRT cannot run
                     error = f"ai-edge-litert: {exc}"[:300]
             if error:
@@ -449,13 +472,6 @@ def export_performance(checkpoint: Path, out_dir: Path, manifest_path: Path = MA
 
     entries = [record(fp32, description=description, precision="fp32", scorer=spec, metrics=metrics,
                       parity=take_parity(got, truth, heldout, task))]
-    if tflite and with_reference:
-        # PaddedTakeModel re-implements the round-2 model's forward with static shapes; ReferenceModel's is not
-        reason = "with-reference models are exported to ONNX only (no fixed-shape TFLite wrapper for them)"
-        for name in (f"scorer_{key}.tflite", f"scorer_{key}.int8.tflite"):
-            drop_artifact(name, reason, manifest_path)
-            entries.append({"file": name, "dropped": reason})
-        tflite = False
     calibration = (corpus_takes(corpus, False, CALIBRATION_TAKES, seed=0, with_reference=with_reference)
                    if (int8 or tflite) else None)
     if int8:
@@ -471,12 +487,15 @@ def export_performance(checkpoint: Path, out_dir: Path, manifest_path: Path = MA
         else:
             entries.append(drop_int8(name, result, out_dir, manifest_path))
     if tflite:
+        from . import tflite as tflite_module
+
         first, q = tflite_files(model, key, out_dir, calibration[:TFLITE_CALIBRATION_TAKES], heldout, truth, task,
                                 progress)
         m = TFLITE_MAX_WINDOWS
         converted = {k: v for k, v in common["provenance"].items() if k != "opset"}
         tf = dict(kind="tflite-scorer", provenance=dict(converted, converter="litert-torch 0.10.0 (scripts/litert_venv)"),
-                  inputs={"windows": dict(inputs["windows"], shape=[m, 60, 72],
+                  tensor_names=tflite_module.STRIPPED,
+                  inputs={"windows": dict(inputs["windows"], shape=[m, 60, width],
                                           padding=f"zeros after the take's W windows (W <= {m})"),
                           "mask": {"dtype": "float32", "shape": [m], "meaning": "1 for the take's windows, 0 after"}})
         tf_spec = dict(spec, max_windows=m,

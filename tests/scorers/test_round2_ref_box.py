@@ -80,8 +80,10 @@ def test_the_export_is_listed_with_the_reference_layout():
         entry = MANIFEST["artifacts"][name]
         spec = entry["scorer"]
         assert spec["layout"] == PERFORMANCE_REF_LAYOUT and spec["task"] == "with_reference"
-        assert entry["inputs"]["windows"]["shape"] == ["W", 60, N_FEATURES + len(spec["reference_inputs"])] == \
-            ["W", 60, 98]
+        # ONNX: any number of windows W; TFLite: a fixed MAX windows plus a mask (the manifest's max_windows)
+        takes_windows = spec["max_windows"] if name.endswith(".tflite") else "W"
+        assert entry["inputs"]["windows"]["shape"] == [takes_windows, 60, N_FEATURES + len(spec["reference_inputs"])] \
+            == [takes_windows, 60, 98]
         assert spec["reference_inputs"] == list(REFERENCE_NAMES) + list(SUMMARY_NAMES)
         assert entry["provenance"]["checkpoint_sha256"] == sha256_of(CHECKPOINT)
         assert entry["parity"]["takes"] >= 100 and entry["parity"]["grade_agreement"] >= 0.98

@@ -16,8 +16,8 @@ Input layout `perfscore.scorer-input/performance-1` (models/manifest.json, `scor
   GRU at the last real one, which gives exactly the unpadded result. MAX (`scorer.max_windows`) bounds
   the take length; a longer take is refused with the reason (the ONNX file has no bound).
 
-Input layout `perfscore.scorer-input/performance-ref-1` (a model of task `with_reference`, .onnx only):
-`windows` float32[W, 60, 98] — the 72 features, then what the box's comparison with the reference measured
+Input layout `perfscore.scorer-input/performance-ref-1` (a model of task `with_reference`): `windows`
+float32[W, 60, 98] (.tflite: [MAX, 60, 98] and `mask`, as above) — the 72 features, then what the box's comparison with the reference measured
 (edge.features.reference_frames.comparison_inputs: 10 per-frame channels and the 16-value take summary on
 every frame), built exactly as training built them. Such a model scores interpretation and refuses a take
 that has no comparison (no --reference, or one the box could not compare), naming itself and the reason.
@@ -152,11 +152,13 @@ class _TfliteRunner:
         ins = {tuple(d["shape"]): d for d in self.interpreter.get_input_details()}
         self.max_windows = int(spec.get("max_windows") or 0)
         m = self.max_windows
-        want = [(m, WINDOW_FRAMES, N_FEATURES), (m,)]
+        layout = spec.get("layout", PERFORMANCE_LAYOUT)
+        self.width = input_width(layout)                  # 98 with a reference: frames, then its inputs
+        want = [(m, WINDOW_FRAMES, self.width), (m,)]
         outs = self.interpreter.get_output_details()
         if m < 1 or sorted(ins) != sorted(want) or len(outs) != 1 or tuple(outs[0]["shape"]) != (1, len(SUBSCORES)):
             raise ModelError(f"{path}: its inputs {sorted(ins)} and outputs {[tuple(o['shape']) for o in outs]} are "
-                             f"not the {PERFORMANCE_LAYOUT} TFLite layout the manifest promises: windows{list(want[0])}"
+                             f"not the {layout} TFLite layout the manifest promises: windows{list(want[0])}"
                              f" and mask{list(want[1])} → scores[1, {len(SUBSCORES)}]")
         self.windows, self.mask, self.output = ins[want[0]], ins[want[1]], outs[0]
         self.path = path
@@ -168,7 +170,7 @@ class _TfliteRunner:
         if n > self.max_windows:
             raise ModelError(f"{self.path}: the take has {n} windows ({n + 1:.0f} s or so); this TFLite file holds at "
                              f"most {self.max_windows}: use the .onnx file of the same model (no bound)")
-        padded = np.zeros((self.max_windows, WINDOW_FRAMES, N_FEATURES), np.float32)
+        padded = np.zeros((self.max_windows, WINDOW_FRAMES, self.width), np.float32)
         padded[:n] = windows
         mask = np.zeros(self.max_windows, np.float32)
         mask[:n] = 1.0
@@ -205,9 +207,6 @@ class PerformanceScorer(LearnedScorer):
         suffix = self.path.suffix.lower()
         if suffix == ".onnx":
             self.runner, backend = _OnnxRunner(self.path, self.layout), "onnxruntime"
-        elif suffix == ".tflite" and self.layout == PERFORMANCE_REF_LAYOUT:
-            raise ModelError(f"{self.path}: with-reference models run from .onnx files only (none is exported to "
-                             "TFLite)")
         elif suffix == ".tflite":
             self.runner, backend = _TfliteRunner(self.path, spec), "tflite"
         else:
