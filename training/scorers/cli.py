@@ -6,6 +6,7 @@
     perfscore train scorers domain-gap --corpus .cache/corpus/full             # real MediaPipe on rendered videos
     perfscore train scorers all                                                # the four above, timed
     perfscore train scorers explanations --out reports/scorers/round2/explanations.json   # deletion + pointing tests
+    perfscore train scorers round2-fine --models lstm_hier,gru    # finer audio inputs: with vs without
     perfscore train scorers import-judges marks.csv --out .cache/corpus/venue  # a venue's judged recordings
     perfscore train scorers fit --corpus .cache/corpus/venue --init models/checkpoints --models gru
 
@@ -97,6 +98,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=1, help="worker processes for corpus and rubric pass (default 1)")
     p.add_argument("--seed", type=int, default=0, help="training seed (and bootstrap seed); default 0")
     p.set_defaults(run=_exit_code(run_round2))
+
+    p = what.add_parser("round2-fine", help="round 2 with finer audio inputs (issue 13 item 3): fine pass over the "
+                                           "music clips, each model trained with and without them, paired bootstrap")
+    p.add_argument("--corpus", type=Path, default=PROJECT_ROOT / ".cache" / "corpus" / "round2",
+                   help="round 2's corpus (generated already); the fine channels go to <corpus>/fine (resumable)")
+    p.add_argument("--out", type=Path, default=DEFAULT_REPORT / "round2",
+                   help="report folder: writes fine_inputs.json (fine_inputs_seedN.json with --seed N) and "
+                        "README.md's Finer inputs section")
+    p.add_argument("--work", type=Path, default=PROJECT_ROOT / ".cache" / "scorers" / "round2-fine",
+                   help="trained models of both arms (never models/)")
+    p.add_argument("--models", default="lstm_hier,gru", help="comma-separated: <arch> or <arch>_hier")
+    p.add_argument("--max-epochs", type=int, default=16)
+    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap replicates over test sources")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes for the fine pass (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="training seed (and bootstrap seed); default 0")
+    p.set_defaults(run=_exit_code(run_round2_fine))
 
     p = what.add_parser("explanations", help="deletion and pointing tests of the committed models' explanations")
     p.add_argument("--corpus", type=Path, default=PROJECT_ROOT / ".cache" / "corpus" / "round2",
@@ -321,6 +338,31 @@ def run_round2(args) -> dict:
                    timings=timing)
     results = run(r2, log=lambda line: print(line, file=sys.stderr))
     print(f"wrote {Path(args.out) / 'results.json'} and README.md")
+    return results
+
+
+def run_round2_fine(args) -> dict:
+    _require()
+    import torch
+
+    from .round2_fine import fine_results_name, prepare_fine, run_fine_experiment, write_fine_section
+
+    torch.set_num_threads(1)
+    bar = _bar(0, "fine pass (music clips)")
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    prepare_fine(args.corpus, jobs=args.jobs, progress=progress)
+    bar.close()
+    command = (f"perfscore train scorers round2-fine --corpus {args.corpus} --out {args.out} --models {args.models} "
+               f"--max-epochs {args.max_epochs} --bootstrap {args.bootstrap}" + (f" --seed {args.seed}" if args.seed else ""))
+    results = run_fine_experiment(Path(args.corpus), Path(args.out), Path(args.work), tuple(_keys_r2(args.models)),
+                                  args.max_epochs, args.bootstrap, args.seed, command,
+                                  log=lambda line: print(line, file=sys.stderr))
+    write_fine_section(Path(args.out))
+    print(f"wrote {Path(args.out) / fine_results_name(args.seed)} and README.md's Finer inputs section")
     return results
 
 

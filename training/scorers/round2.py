@@ -29,14 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.scoring.learned.windows import model_frames
+from edge.scoring.learned.windows import N_FEATURES, model_frames
 from edge.scoring.result import SUBSCORES
 from training.data.labels import RUBRIC_VERSION, VISIBLE_RUBRIC_VERSION, label
 
 from .data import TIME_SIZES, mirror_pose, pitch_shift, time_scale
 
 VAL_FOLD = "fold0"
-TASK_LABELS = {"without_reference": VISIBLE_RUBRIC_VERSION, "with_reference": RUBRIC_VERSION}
+TASK_LABELS = {"without_reference": VISIBLE_RUBRIC_VERSION, "with_reference": RUBRIC_VERSION,
+               # the without-reference task with the fine audio channels after the 72 (round2_fine)
+               "without_reference_fine": VISIBLE_RUBRIC_VERSION}
 
 
 # ---------------------------------------------------------------- data
@@ -49,6 +51,7 @@ class TaskClips:
     visible_only: bool
     with_reference: bool = False  # frames carry the reference inputs after the 72 (round2_reference)
     excluded: dict = field(default_factory=dict)    # id → why a clip is not in the task (reference failed)
+    fine: bool = False            # frames carry the fine audio channels after the 72 (round2_fine)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -73,19 +76,30 @@ def augmented(clips: TaskClips, i: int, rng: np.random.Generator) -> tuple[np.nd
     """data.augment's three augmentations, relabelled with the task's labels (time scaling moves timing faults)."""
     x, target, entry = clips.frames[i].astype(np.float32), clips.targets[i], clips.entries[i]
     discipline = entry["discipline"]
+    fine = x[:, N_FEATURES:] if clips.fine else None     # the fine block follows the 72 through each change
+    x = x[:, :N_FEATURES] if clips.fine else x
     if rng.random() < 0.5:
         s = float(rng.uniform(0.9, 1.1))
         x = time_scale(x, s)
+        if fine is not None:
+            from .round2_fine import time_scale_fine
+
+            fine = time_scale_fine(fine, s, len(x))
         sizes = dict(entry["sizes"])
         for key in TIME_SIZES[discipline]:
             sizes[key] = sizes.get(key, 0.0) * s
         target = task_targets(entry, sizes, clips.visible_only)
     if rng.random() < 0.5:
-        x = pitch_shift(x, int(rng.choice([-2, -1, 1, 2])))
+        semitones = int(rng.choice([-2, -1, 1, 2]))
+        x = pitch_shift(x, semitones)
+        if fine is not None:
+            from .round2_fine import pitch_shift_fine
+
+            fine = pitch_shift_fine(fine, semitones)
     # Mirroring the pose would not mirror what the reference comparison measured: not with a reference.
     if discipline == "dance" and not clips.with_reference and rng.random() < 0.5:
         x = mirror_pose(x)
-    return x, target
+    return (x if fine is None else np.concatenate([x, fine], axis=1)), target
 
 
 def performance_batch(clips: TaskClips, index: np.ndarray, rng: np.random.Generator | None):
@@ -178,6 +192,8 @@ def train_model(cfg: Round2Config, train: TaskClips, val: TaskClips, log=print):
     mean, std = feature_stats(train)
     if train.with_reference:
         from .round2_reference import make_reference_model as make_model
+    elif train.fine:
+        from .round2_fine import make_fine_model as make_model
     model = make_model(cfg.arch, cfg.context, cfg.width, cfg.dropout, torch.from_numpy(mean), torch.from_numpy(std))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=2)
@@ -242,7 +258,7 @@ def parse_model(key: str) -> tuple[str, str]:
     return arch, context or "mean"
 
 
-def _split(corpus, visible_only: bool, reference=None):
+def _split(corpus, visible_only: bool, reference=None, fine=None):
     train = corpus.select(lambda e: e["split"] not in ("test", VAL_FOLD))
     val = corpus.select(lambda e: e["split"] == VAL_FOLD)
     test = corpus.select(lambda e: e["split"] == "test")
@@ -250,6 +266,10 @@ def _split(corpus, visible_only: bool, reference=None):
         from .round2_reference import reference_task_clips
 
         return tuple(reference_task_clips(c, reference) for c in (train, val, test))
+    if fine is not None:               # the fine audio channels beside the 72 (round2_fine)
+        from .round2_fine import fine_task_clips
+
+        return tuple(fine_task_clips(c, fine, visible_only) for c in (train, val, test))
     return tuple(task_clips(c, visible_only) for c in (train, val, test))
 
 
@@ -269,6 +289,8 @@ def _fit_or_load(run: Round2Run, key: str, task: str, train, val, log) -> tuple[
     path = run.work / f"{key}-{task}{f'-seed{run.seed}' if run.seed else ''}.pt"
     if task == "with_reference":
         from .round2_reference import make_reference_model as make_model
+    elif task == "without_reference_fine":
+        from .round2_fine import make_fine_model as make_model
     if path.exists():
         saved = torch.load(path, weights_only=False)
         model = make_model(arch, context, cfg.width, cfg.dropout)
@@ -401,6 +423,10 @@ def run_round2(run: Round2Run, log=print) -> dict:
                "hold at most 128 windows (about 2 min) because LiteRT cannot resize the GRU over the windows per "
                "take",
         "more_test_sources": "the test split is round 1's 3 motions and 6 pieces: dance intervals stay wide"}
+    if (run.out / "fine_inputs.json").is_file():     # round2_fine's experiment (README: Finer inputs)
+        results["meta"]["not_done"]["finer_inputs"] = (
+            "measured as an experiment (fine_inputs.json); the box's models still read the 72 features (input "
+            "layout performance-1)")
     if "with_reference" in run.tasks:
         results["meta"]["not_done"].pop("with_reference")
         results["meta"]["not_done"]["with_reference_box"] = (

@@ -83,6 +83,11 @@ def write_readme(out: Path, results: dict) -> None:
         from .explain_eval import markdown
 
         lines += markdown(results["explanations"])
+    fine = out / "fine_inputs.json"          # round2_fine's experiment, when it has been run
+    if fine.is_file():
+        from .round2_fine import fine_lines
+
+        lines += fine_lines(out)
     lines += ["## Training", "", "| model / task | parameters | epochs (best) | validation score | CPU s |",
               "|---|---|---|---|---|"]
     for k, t in meta["training"].items():
@@ -90,7 +95,11 @@ def write_readme(out: Path, results: dict) -> None:
                      f"{t['cpu_s']:.0f} |")
     lines += ["", "## How far to trust the intervals", ""] + caveats(results, models) + other_seeds(out, results, models)
     lines += other_seeds(out, results, models, "with_reference", "with_reference_seed*/results.json")
-    lines += ["", "## Not done in this slice", ""] + [f"- {k}: {v}" for k, v in meta["not_done"].items()]
+    not_done = dict(meta["not_done"])
+    if fine.is_file():
+        not_done["finer_inputs"] = ("measured as an experiment (Finer inputs above); the box's models still read the "
+                                    "72 features (input layout performance-1)")
+    lines += ["", "## Not done in this slice", ""] + [f"- {k}: {v}" for k, v in not_done.items()]
     if meta.get("notes"):
         lines += ["", "## Notes", ""] + [f"- {n}" for n in meta["notes"]]
     (out / "README.md").write_text("\n".join(lines) + "\n")
