@@ -161,6 +161,17 @@ def _bar(total: int, desc: str):
                 dynamic_ncols=True)
 
 
+def _pass_bar(desc: str):
+    """(a bar, progress(done, total)) for a pass that learns its total as it goes."""
+    bar = _bar(0, desc)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return bar, progress
+
+
 def run_corpus(args) -> dict:
     _require()
     from training.data.corpus_spec import SIZES, plan
@@ -316,11 +327,7 @@ def run_round2(args) -> dict:
     from .round2_corpus import ROUND2_SIZE, prepare
 
     torch.set_num_threads(1)
-    bar = _bar(0, "corpus + rubric pass")
-
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+    bar, progress = _pass_bar("corpus + rubric pass")
 
     timing = prepare(args.corpus, ROUND2_SIZE if args.size == "round2" else SIZES[args.size], jobs=args.jobs,
                      progress=progress)
@@ -348,11 +355,7 @@ def run_round2_fine(args) -> dict:
     from .round2_fine import fine_results_name, prepare_fine, run_fine_experiment, write_fine_section
 
     torch.set_num_threads(1)
-    bar = _bar(0, "fine pass (music clips)")
-
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+    bar, progress = _pass_bar("fine pass (music clips)")
 
     prepare_fine(args.corpus, jobs=args.jobs, progress=progress)
     bar.close()

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from pathlib import Path
 
@@ -35,7 +34,7 @@ import numpy as np
 from edge.features.fine_audio import CHROMA, FINE_COLUMN, FINE_LAYOUT, FINE_NAMES, N_FINE, fine_frames
 from edge.features.sequence import AUDIO_NAMES
 from edge.scoring.learned.windows import N_FEATURES
-from training.data.corpus_store import chunk_results
+from .chunk_pass import compute_chunk, run_chunks
 
 FINE_FORMAT = "perfscore.fine-audio-channels/1"
 # Channels that sit on an onset's frame only: moved with it (never interpolated) when a take is time-scaled.
@@ -72,29 +71,15 @@ def fine_clip(spec) -> tuple[np.ndarray, np.ndarray]:
     return fine_frames(seen["audio"], record.sequence.times), record.sequence.audio
 
 
+def _fine_row(spec) -> tuple[dict, dict]:
+    fine, audio = fine_clip(spec)
+    return {"frames": len(fine)}, {spec.id: fine.astype(np.float32),
+                                   spec.id + "/audio": audio.astype(np.float16)}   # to check it is the corpus's clip
+
+
 def _chunk(args) -> tuple[int, float]:
     index, specs, out = args
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    start = time.process_time()
-    rows, arrays = [], {}
-    for spec in specs:
-        clock = time.process_time()
-        try:
-            fine, audio = fine_clip(spec)
-            arrays[spec.id] = fine.astype(np.float32)
-            arrays[spec.id + "/audio"] = audio.astype(np.float16)     # to check it is the corpus's clip
-            rows.append({"id": spec.id, "frames": len(fine), "cpu_s": round(time.process_time() - clock, 2)})
-        except Exception as exc:          # recorded with its reason, not fatal
-            rows.append({"id": spec.id, "error": f"{type(exc).__name__}: {exc}",
-                         "cpu_s": round(time.process_time() - clock, 2)})
-    path = Path(out) / f"fine-{index:05d}.json"
-    npz = path.with_suffix(".npz")
-    np.savez_compressed(npz.with_name("tmp-" + npz.name), **arrays)
-    os.replace(npz.with_name("tmp-" + npz.name), npz)
-    tmp = path.with_name("tmp-" + path.name)
-    tmp.write_text(json.dumps(rows))
-    os.replace(tmp, path)                 # the .json appears last: its presence means the chunk is complete
-    return len(specs), time.process_time() - start
+    return compute_chunk(index, specs, out, "fine", _fine_row)
 
 
 def prepare_fine(corpus: str | Path, size=None, seed: int = 0, jobs: int = 1, limit: int | None = None,
@@ -104,7 +89,7 @@ def prepare_fine(corpus: str | Path, size=None, seed: int = 0, jobs: int = 1, li
     from training.data.corpus_spec import plan
 
     from .round2_corpus import ROUND2_SIZE
-    from .round2_reference import chunks_of, measurement_order
+    from .round2_reference import measurement_order
 
     specs = [s for s in measurement_order(plan(seed, size or ROUND2_SIZE)) if s.discipline == "music"]
     specs = specs if limit is None else specs[:limit]
@@ -112,18 +97,7 @@ def prepare_fine(corpus: str | Path, size=None, seed: int = 0, jobs: int = 1, li
     out.mkdir(parents=True, exist_ok=True)
     (out / "format.json").write_text(json.dumps({"format": FINE_FORMAT, "layout": FINE_LAYOUT,
                                                  "channels": list(FINE_NAMES), "chunk": chunk}))
-    chunks = chunks_of(specs, chunk)
-    todo = [(i, c, str(out)) for i, c in enumerate(chunks) if not (out / f"fine-{i:05d}.json").exists()]
-    done = len(specs) - sum(len(c) for _, c, _ in todo)
-    wall, cpu = time.perf_counter(), 0.0
-    with chunk_results(_chunk, todo, jobs) as results:
-        for n, seconds in results:
-            done += n
-            cpu += seconds
-            if progress:
-                progress(done, len(specs))
-    timing = {"clips": len(specs), "computed": sum(len(c) for _, c, _ in todo),
-              "wall_time_s": round(time.perf_counter() - wall, 1), "worker_cpu_s": round(cpu, 1), "jobs": jobs}
+    timing = run_chunks(_chunk, specs, out, "fine", jobs=jobs, chunk=chunk, progress=progress)
     path = out / "timing.json"
     history = json.loads(path.read_text()) if path.exists() else []
     if timing["computed"]:

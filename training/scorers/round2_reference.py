@@ -27,9 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import os
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +36,8 @@ import numpy as np
 from edge.features.reference_frames import (N_REFERENCE, N_SUMMARY, REFERENCE_NAMES, SUMMARY_NAMES,
                                             mirror_evidence, reference_frames, reference_inputs, reference_summary)
 from edge.scoring.result import SUBSCORES
-from training.data.corpus_store import chunk_results
+
+from .chunk_pass import compute_chunk, run_chunks
 
 REFERENCE_FORMAT = "perfscore.reference-measurements/1"
 
@@ -124,33 +123,15 @@ def measure_clip(spec, settings=None) -> Measured:
                     summary)
 
 
+def _measured_row(spec) -> tuple[dict, dict]:
+    m = measure_clip(spec)        # a clip the box cannot compare raises: an error row with its reason
+    return ({"rubric": m.rubric, "summary": [round(float(v), 5) for v in m.summary], "comparison": m.comparison},
+            {spec.id: m.frames.astype(np.float16)})
+
+
 def _chunk(args) -> tuple[int, float]:
     index, specs, out = args
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    start = time.process_time()
-    rows, arrays = [], {}
-    for spec in specs:
-        clock = time.process_time()
-        try:
-            m = measure_clip(spec)
-            arrays[spec.id] = m.frames.astype(np.float16)
-            rows.append({"id": spec.id, "rubric": m.rubric, "summary": [round(float(v), 5) for v in m.summary],
-                         "comparison": m.comparison, "cpu_s": round(time.process_time() - clock, 2)})
-        except Exception as exc:          # a clip the box cannot compare is recorded with its reason, not fatal
-            rows.append({"id": spec.id, "error": f"{type(exc).__name__}: {exc}",
-                         "cpu_s": round(time.process_time() - clock, 2)})
-    path = Path(out) / f"reference-{index:05d}.json"
-    npz = path.with_suffix(".npz")
-    np.savez_compressed(npz.with_name("tmp-" + npz.name), **arrays)
-    os.replace(npz.with_name("tmp-" + npz.name), npz)
-    tmp = path.with_name("tmp-" + path.name)
-    tmp.write_text(json.dumps(rows))
-    os.replace(tmp, path)                 # the .json appears last: its presence means the chunk is complete
-    return len(specs), time.process_time() - start
-
-
-def chunks_of(specs: list, chunk: int) -> list[list]:
-    return [specs[i:i + chunk] for i in range(0, len(specs), chunk)]
+    return compute_chunk(index, specs, out, "reference", _measured_row)
 
 
 def generate_reference(specs: list, out: str | Path, jobs: int = 1, chunk: int = 16, progress=None) -> dict:
@@ -159,18 +140,9 @@ def generate_reference(specs: list, out: str | Path, jobs: int = 1, chunk: int =
     out.mkdir(parents=True, exist_ok=True)
     (out / "format.json").write_text(json.dumps({"format": REFERENCE_FORMAT, "channels": N_REFERENCE,
                                                  "summary": N_SUMMARY, "chunk": chunk}))
-    chunks = chunks_of(specs, chunk)
-    todo = [(i, c, str(out)) for i, c in enumerate(chunks) if not (out / f"reference-{i:05d}.json").exists()]
-    done = len(specs) - sum(len(c) for _, c, _ in todo)
-    wall, cpu = time.perf_counter(), 0.0
-    with chunk_results(_chunk, todo, jobs) as results:
-        for n, seconds in results:
-            done += n
-            cpu += seconds
-            if progress:
-                progress(done, len(specs))
-    return {"clips": len(specs), "measured": sum(len(c) for _, c, _ in todo),
-            "wall_time_s": round(time.perf_counter() - wall, 1), "worker_cpu_s": round(cpu, 1), "jobs": jobs}
+    timing = run_chunks(_chunk, specs, out, "reference", jobs=jobs, chunk=chunk, progress=progress)
+    timing["measured"] = timing.pop("computed")
+    return timing
 
 
 @dataclass
