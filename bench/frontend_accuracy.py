@@ -25,6 +25,12 @@ marked "held_out"); the summary reports them separately. The level weights were 
 more renders of the development pieces only (piano, organ and strings, no drums, tempi drawn from
 each piece's range with seed 101) so that a handful of bench rows did not decide them.
 
+Fresh: 48 renders of 24 more music21 pieces (training/data/rhythm_renders.py: FRESH_SCORES; 2/4, 3/4,
+4/4, 6/8 and 2/2, adagios to prestos), each once without and once with a kit, at tempi drawn from each
+piece's range (seed FRESH_SEED). The pieces and their ranges were written down before any was rendered,
+and no constant was chosen on them: they say how the front-end reads music nobody tuned it to
+(`result["fresh"]`, `summary["fresh"]`; `--no-fresh` skips them).
+
 Grooves: the drum-kit patterns of a studio's music (training/data/grooves.py: rock, house, hip-hop,
 funk, disco, dembow, swing, shuffle, waltz, a 6/8 ballad, a march) with a bass line and chords, at
 tempi drawn from each style's range (seed GROOVE_SEED); the beat is the quarter (the dotted quarter in
@@ -61,6 +67,7 @@ EXTRA = [  # the ends of the tempo span
 ]
 ROOM = {"rt60_s": 0.6, "drr_db": -3.0, "snr_db": 20.0}   # a live studio, the microphone a few metres away
 GROOVE_SEED = 8
+FRESH_SEED = 303
 GROOVE_TEMPI = 3          # renders per groove
 DANCE = [("dance_a", 104, 21), ("dance_b", 126, 22), ("walk", 96, 23)]
 OCTAVES = (0.5, 2.0, 1 / 3, 3.0)
@@ -76,6 +83,20 @@ def music_cases() -> list[tuple[str, float, str, bool]]:
             bpm = float(np.round(rng.uniform(*piece.bpm_range)))
             cases.append((piece_id, bpm, INSTRUMENTS[(i + 2 * j) % 4], drums))
     return cases + EXTRA
+
+
+def fresh_cases() -> list[tuple[str, float, str, bool]]:
+    """Pieces no constant was chosen on (rhythm_renders.FRESH_SCORES), each on one instrument without a kit
+    and another with one, at tempi drawn from each piece's range (seed FRESH_SEED)."""
+    from training.data.rhythm_renders import FRESH_SCORES
+
+    rng = np.random.default_rng(FRESH_SEED)
+    cases = []
+    for i, (piece_id, piece) in enumerate(FRESH_SCORES.items()):
+        for j, drums in enumerate((False, True)):
+            bpm = float(np.round(rng.uniform(*piece.bpm_range)))
+            cases.append((piece_id, bpm, INSTRUMENTS[(i + 2 * j + 1) % 4], drums))
+    return cases
 
 
 def tuning_cases() -> list[tuple[str, float, str, bool]]:
@@ -222,6 +243,9 @@ def summarise(music: list[dict], dance: list[dict]) -> dict:
         values = [(r[sub] if sub else r)[key] for r in rows]
         return f"{sum(values)}/{len(values)}"
 
+    def mean_f(rows, sub=None):
+        return round(float(np.mean([(r[sub] if sub else r)["beat_f"] for r in rows])), 3)
+
     dev = [r for r in music if not r["held_out"]]
     held = [r for r in music if r["held_out"]]
     summary = {
@@ -229,26 +253,29 @@ def summarise(music: list[dict], dance: list[dict]) -> dict:
         "tempo_written_level": share(music, "written_level"),
         "tempo_written_level_fraction": round(np.mean([r["written_level"] for r in music]), 3),
         "tempo_octave_tolerant": share(music, "octave_tolerant"),
-        "beat_f_mean": round(float(np.mean([r["beat_f"] for r in music])), 3),
-        "development_written_level": share(dev, "written_level"),
-        "held_out_written_level": share(held, "written_level"),
-        "development_beat_f_mean": round(float(np.mean([r["beat_f"] for r in dev])), 3),
-        "held_out_beat_f_mean": round(float(np.mean([r["beat_f"] for r in held])), 3),
+        "beat_f_mean": mean_f(music),
         "with_drums_written_level": share([r for r in music if r["drums"]], "written_level"),
         "without_drums_written_level": share([r for r in music if not r["drums"]], "written_level"),
+        "without_drums_beat_f_mean": mean_f([r for r in music if not r["drums"]]),
         "with_reference_written_level": share(music, "written_level", "with_reference"),
-        "with_reference_beat_f_mean": round(float(np.mean([r["with_reference"]["beat_f"] for r in music])), 3),
-        "development_with_reference_beat_f_mean": round(float(np.mean([r["with_reference"]["beat_f"]
-                                                                        for r in dev])), 3),
-        "held_out_with_reference_beat_f_mean": round(float(np.mean([r["with_reference"]["beat_f"] for r in held])), 3),
+        "with_reference_beat_f_mean": mean_f(music, "with_reference"),
         "ambiguous_flagged_among_wrong": share([r for r in music if not r["written_level"]], "ambiguous"),
         "ambiguous_flagged_among_right": share([r for r in music if r["written_level"]], "ambiguous"),
     }
-    for name, rows in (("without_drums_development", [r for r in dev if not r["drums"]]),
-                       ("without_drums_held_out", [r for r in held if not r["drums"]])):
-        if rows:
-            summary[f"{name}_written_level"] = share(rows, "written_level")
-            summary[f"{name}_beat_f_mean"] = round(float(np.mean([r["beat_f"] for r in rows])), 3)
+    if dev and held:      # the fresh pieces are all held out: no split to report
+        summary.update({
+            "development_written_level": share(dev, "written_level"),
+            "held_out_written_level": share(held, "written_level"),
+            "development_beat_f_mean": mean_f(dev),
+            "held_out_beat_f_mean": mean_f(held),
+            "development_with_reference_beat_f_mean": mean_f(dev, "with_reference"),
+            "held_out_with_reference_beat_f_mean": mean_f(held, "with_reference"),
+        })
+        for name, rows in (("without_drums_development", [r for r in dev if not r["drums"]]),
+                           ("without_drums_held_out", [r for r in held if not r["drums"]])):
+            if rows:
+                summary[f"{name}_written_level"] = share(rows, "written_level")
+                summary[f"{name}_beat_f_mean"] = mean_f(rows)
     for meter in sorted({r["meter"] for r in music}):
         summary[f"written_level_{meter}"] = share([r for r in music if r["meter"] == meter], "written_level")
     if dance:
@@ -264,6 +291,7 @@ def main() -> None:
     parser.add_argument("--no-grooves", action="store_true", help="skip the drum-kit grooves")
     parser.add_argument("--room", action="store_true",
                         help="the renders heard in a room (reverb and noise); no dance; writes frontend_accuracy_room.json")
+    parser.add_argument("--no-fresh", action="store_true", help="skip the fresh pieces (FRESH_SCORES)")
     parser.add_argument("--grooves-seed", type=int, default=GROOVE_SEED, help="the draw of groove tempi")
     parser.add_argument("--tuning", action="store_true",
                         help="only the development-only tuning renders; print their summary, write nothing")
@@ -279,11 +307,15 @@ def main() -> None:
         cases = [(*c, tmp, args.room) for c in music_cases()]
         with Pool(args.workers) as pool:
             music = pool.map(run_music_case, cases)
+            fresh = [] if args.no_fresh else [{**row, "held_out": True} for row in pool.map(
+                run_music_case, [(*c, tmp, args.room) for c in fresh_cases()])]
             grooves = [] if args.no_grooves else pool.map(
                 run_groove_case, [(*c, tmp, args.room) for c in groove_cases(args.grooves_seed)])
         dance = [] if args.no_dance else run_dance(Path(tmp))
-    result = {"music": music, "grooves": grooves, "dance": dance,
+    result = {"music": music, "fresh": fresh, "grooves": grooves, "dance": dance,
               "summary": {**summarise(music, dance), **summarise_grooves(grooves)}}
+    if fresh:
+        result["summary"]["fresh"] = summarise(fresh, [])
     if args.room:
         result["room"] = ROOM
     out = ROOT / "bench" / "results" / ("frontend_accuracy_room.json" if args.room else "frontend_accuracy.json")

@@ -69,6 +69,54 @@ SCORES: dict[str, ScorePiece] = {
                                    (50, 76)),
 }
 
+# Fresh pieces: written down, with their tempo ranges (from each movement's marking and character), before
+# any of them was rendered, and never looked at while a constant of the front-end was chosen. The bench
+# reports them apart (bench/frontend_accuracy.py `--fresh`): music nobody on the project tuned to.
+FRESH_SCORES: dict[str, ScorePiece] = {
+    # 2/4
+    "beethoven-op59no1-3": ScorePiece("beethoven/opus59no1/movement3", "L. van Beethoven, Op. 59/1, Adagio (2/4)",
+                                      (50, 66)),
+    "beethoven-op59no1-4": ScorePiece("beethoven/opus59no1/movement4", "L. van Beethoven, Op. 59/1, Thème russe (2/4)",
+                                      (120, 160)),
+    "haydn-op1no1-5": ScorePiece("haydn/opus1no1/movement5", "J. Haydn, Op. 1/1, Finale: Presto (2/4)", (150, 200)),
+    "mozart-k458-4": ScorePiece("mozart/k458/movement4", "W. A. Mozart, K. 458, Allegro assai (2/4)", (140, 180)),
+    "schumann-op41no1-1": ScorePiece("schumann_robert/opus41no1/movement1",
+                                     "R. Schumann, Op. 41/1, Introduzione: Andante espressivo (2/4)", (60, 84)),
+    "dichterliebe-2": ScorePiece("schumann_robert/dichterliebe_no2", "R. Schumann, Dichterliebe 2 (voice, piano; 2/4)",
+                                 (60, 84)),
+    # 3/4
+    "beethoven-op18no1-1": ScorePiece("beethoven/opus18no1/movement1", "L. van Beethoven, Op. 18/1, Allegro con brio (3/4)",
+                                      (150, 190)),
+    "haydn-op1no1-2": ScorePiece("haydn/opus1no1/movement2", "J. Haydn, Op. 1/1, Menuet (3/4)", (110, 150)),
+    "mozart-k156-3": ScorePiece("mozart/k156/movement3", "W. A. Mozart, K. 156, Tempo di Menuetto (3/4)", (110, 150)),
+    "mozart-k80-1": ScorePiece("mozart/k80/movement1", "W. A. Mozart, K. 80, Adagio (3/4)", (50, 70)),
+    "schubert-lindenbaum": ScorePiece("schubert/Lindenbaum", "F. Schubert, Der Lindenbaum (voice, piano; 3/4)",
+                                      (80, 110)),
+    "chopin-mazurka-6-2": ScorePiece("chopin/mazurka06-2", "F. Chopin, Mazurka Op. 6/2 (piano, 3/4)", (140, 180)),
+    "schumann-polonaise-4": ScorePiece("schumann_clara/polonaise_op1n4", "C. Schumann, Polonaise Op. 1/4 (piano)",
+                                       (90, 120)),
+    # 4/4
+    "mozart-k155-1": ScorePiece("mozart/k155/movement1", "W. A. Mozart, K. 155, Allegro (4/4)", (110, 140)),
+    "mozart-k156-2": ScorePiece("mozart/k156/movement2", "W. A. Mozart, K. 156, Adagio (4/4)", (50, 70)),
+    "handel-lascia": ScorePiece("handel/rinaldo/Lascia_chio_pianga", "G. F. Handel, Lascia ch'io pianga (4/4)",
+                                (50, 70)),
+    "corelli-op3no1-1": ScorePiece("corelli/opus3no1/1grave", "A. Corelli, Op. 3/1, Grave (4/4)", (50, 64)),
+    "haydn-op1no1-3": ScorePiece("haydn/opus1no1/movement3", "J. Haydn, Op. 1/1, Adagio (4/4)", (50, 70)),
+    "beethoven-op59no2-2": ScorePiece("beethoven/opus59no2/movement2", "L. van Beethoven, Op. 59/2, Molto adagio (4/4)",
+                                      (50, 66)),
+    # 6/8 (the dotted quarter)
+    "beethoven-op59no2-1": ScorePiece("beethoven/opus59no2/movement1", "L. van Beethoven, Op. 59/2, Allegro (6/8)",
+                                      (120, 160)),
+    "schumann-op41no1-2": ScorePiece("schumann_robert/opus41no1/movement2", "R. Schumann, Op. 41/1, Scherzo (6/8)",
+                                     (90, 120)),
+    "clara-schumann-op17-3": ScorePiece("schumann_clara/opus17/movement3", "C. Schumann, Op. 17, Allegro (6/8)",
+                                        (60, 90)),
+    # 2/2 (the half note)
+    "beethoven-op59no2-4": ScorePiece("beethoven/opus59no2/movement4", "L. van Beethoven, Op. 59/2, Presto (2/2)",
+                                      (100, 140)),
+    "mozart-k80-4": ScorePiece("mozart/k80/movement4", "W. A. Mozart, K. 80, Rondeau: Allegro (2/2)", (80, 110)),
+}
+
 INSTRUMENTS = {  # one General MIDI sound for every part
     "piano": 0, "organ": 19, "strings": 48, "guitar": 24,
 }
@@ -104,9 +152,9 @@ def load_score(piece_id: str, max_bars: int = 16) -> ScoreNotes:
 
     from .scores import _parse
 
-    piece = SCORES.get(piece_id)
+    piece = SCORES.get(piece_id) or FRESH_SCORES.get(piece_id)
     if piece is None:
-        raise PerfscoreError(f"unknown score {piece_id!r}; known: {', '.join(sorted(SCORES))}")
+        raise PerfscoreError(f"unknown score {piece_id!r}; known: {', '.join(sorted(SCORES | FRESH_SCORES))}")
     score = _parse(piece.corpus_path)
     signatures = list(score.flatten().getElementsByClass(meter.TimeSignature))
     if not signatures:
