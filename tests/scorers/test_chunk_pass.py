@@ -29,3 +29,11 @@ def test_a_rerun_computes_only_the_chunks_that_are_not_complete(tmp_path):
     again = run_chunks(_work, specs, tmp_path, "demo", chunk=3)
     assert CALLS == [1] and again["computed"] == 3
     assert not list(tmp_path.glob("tmp-*"))
+
+
+def test_a_pass_that_did_nothing_adds_no_timing(tmp_path):
+    from training.scorers.chunk_pass import timing_history
+
+    assert timing_history(tmp_path, {"computed": 4}, True) == [{"computed": 4}]
+    assert timing_history(tmp_path, {"computed": 0}, False) == [{"computed": 4}]
+    assert json.loads((tmp_path / "timing.json").read_text()) == [{"computed": 4}]

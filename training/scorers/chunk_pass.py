@@ -69,3 +69,14 @@ def run_chunks(work: Callable, specs: list, out: str | Path, stem: str, jobs: in
                 progress(done, len(specs))
     return {"clips": len(specs), "computed": sum(len(c) for _, c, _ in todo),
             "wall_time_s": round(time.perf_counter() - wall, 1), "worker_cpu_s": round(cpu, 1), "jobs": jobs}
+
+
+def timing_history(out: str | Path, timing: dict, did_work: bool) -> list[dict]:
+    """The passes' timings kept in `out/timing.json`: a resumed pass that did nothing adds none, so the
+    figures stay those of the passes that did the work."""
+    path = Path(out) / "timing.json"
+    history = json.loads(path.read_text()) if path.exists() else []
+    if did_work:
+        history.append(timing)
+        path.write_text(json.dumps(history, indent=1))
+    return history

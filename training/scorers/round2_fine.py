@@ -34,7 +34,7 @@ import numpy as np
 from edge.features.fine_audio import CHROMA, FINE_COLUMN, FINE_LAYOUT, FINE_NAMES, N_FINE, fine_frames
 from edge.features.sequence import AUDIO_NAMES
 from edge.scoring.learned.windows import N_FEATURES
-from .chunk_pass import compute_chunk, run_chunks
+from .chunk_pass import compute_chunk, run_chunks, timing_history
 
 FINE_FORMAT = "perfscore.fine-audio-channels/1"
 # Channels that sit on an onset's frame only: moved with it (never interpolated) when a take is time-scaled.
@@ -98,12 +98,7 @@ def prepare_fine(corpus: str | Path, size=None, seed: int = 0, jobs: int = 1, li
     (out / "format.json").write_text(json.dumps({"format": FINE_FORMAT, "layout": FINE_LAYOUT,
                                                  "channels": list(FINE_NAMES), "chunk": chunk}))
     timing = run_chunks(_chunk, specs, out, "fine", jobs=jobs, chunk=chunk, progress=progress)
-    path = out / "timing.json"
-    history = json.loads(path.read_text()) if path.exists() else []
-    if timing["computed"]:
-        history.append(timing)
-        path.write_text(json.dumps(history, indent=1))
-    return {"this_run": timing, "runs_that_computed": history}
+    return {"this_run": timing, "runs_that_computed": timing_history(out, timing, timing["computed"] > 0)}
 
 
 def load_fine(folder: str | Path) -> tuple[dict, dict, dict]:

@@ -37,7 +37,7 @@ from edge.features.reference_frames import (N_REFERENCE, N_SUMMARY, REFERENCE_NA
                                             mirror_evidence, reference_frames, reference_inputs, reference_summary)
 from edge.scoring.result import SUBSCORES
 
-from .chunk_pass import compute_chunk, run_chunks
+from .chunk_pass import compute_chunk, run_chunks, timing_history
 
 REFERENCE_FORMAT = "perfscore.reference-measurements/1"
 
@@ -197,13 +197,7 @@ def prepare_reference(corpus: str | Path, size=None, seed: int = 0, jobs: int = 
     specs = specs if limit is None else specs[:limit]
     out = Path(corpus) / "reference"
     timing = generate_reference(specs, out, jobs=jobs, chunk=8, progress=progress)
-    # A resumed pass measures nothing: keep the figures of the passes that did the work.
-    path = out / "timing.json"
-    history = json.loads(path.read_text()) if path.exists() else []
-    if timing["measured"]:
-        history.append(timing)
-        path.write_text(json.dumps(history, indent=1))
-    return {"this_run": timing, "runs_that_measured": history}
+    return {"this_run": timing, "runs_that_measured": timing_history(out, timing, timing["measured"] > 0)}
 
 
 # ---------------------------------------------------------------- the with-reference task's input
