@@ -211,11 +211,11 @@ def int8_onnx(model, checkpoint: Path, fp32: Path, out: Path, calibration: np.nd
 
     unrolled = _unrolled_onnx(model, checkpoint, windows, expected, progress) if model.arch in ("gru", "lstm") else None
     static_graph = unrolled or fp32
-    ladder = [("static QDQ int8" + (" (recurrent layer written out)" if unrolled else ""), "int8", static_graph, False),
+    ladder = [("static QDQ int8" + (" (recurrent layer written out)" if unrolled else ""), "int8", static_graph, None),
               ("static QDQ int8, input layer and heads fp32" + (" (recurrent layer written out)" if unrolled else ""),
-               "int8", static_graph, True),
-              ("dynamic int8", "int8-dynamic", fp32, False),
-              ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, True),
+               "int8", static_graph, "input layer and heads"),
+              ("dynamic int8", "int8-dynamic", fp32, None),
+              ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, "input layer and heads"),
               *dynamic_rungs(fp32, unrolled)]
     with tempfile.TemporaryDirectory(prefix="perfscore-int8-") as scratch:
         return int8_ladder(ladder, fp32, out, Path(scratch),
@@ -230,8 +230,8 @@ def dynamic_rungs(fp32: Path, unrolled: Path | None) -> list[tuple]:
     weight int8 but the recurrent op's (ONNX's LSTM kept fp32; its GRU is never quantised); and — the
     recurrent weights being most of the bytes — the written-out recurrent layer (plain matrix products)
     int8 with the output heads fp32."""
-    rungs = [("dynamic int8, per-channel weights", "int8-dynamic", fp32, False, {"per_channel": True}),
-             ("dynamic int8, per-channel 7-bit weights (reduce_range)", "int8-dynamic", fp32, False,
+    rungs = [("dynamic int8, per-channel weights", "int8-dynamic", fp32, None, {"per_channel": True}),
+             ("dynamic int8, per-channel 7-bit weights (reduce_range)", "int8-dynamic", fp32, None,
               {"per_channel": True, "reduce_range": True}),
              ("dynamic int8, recurrent layer fp32", "int8-dynamic", fp32, "recurrent layer")]
     if unrolled is not None:
@@ -240,14 +240,13 @@ def dynamic_rungs(fp32: Path, unrolled: Path | None) -> list[tuple]:
     return rungs
 
 
-def _kept_fp32(graph: Path, careful) -> list[str]:
-    """Nodes a rung leaves fp32: `careful` True (or "input layer and heads"), "heads", "recurrent
-    layer", or nothing."""
+def _kept_fp32(graph: Path, careful: str | None) -> list[str]:
+    """Nodes a rung leaves fp32: `careful` "input layer and heads", "heads", "recurrent layer", or None."""
     from training.scorers.models import N_OUT
 
     from .quantize import recurrent_nodes, sensitive_nodes
 
-    if careful is True or careful == "input layer and heads":
+    if careful == "input layer and heads":
         return _sensitive(graph)
     if careful == "heads":
         return sensitive_nodes(graph, set(), {N_OUT})
@@ -262,8 +261,8 @@ def int8_ladder(ladder, fp32: Path, out: Path, scratch: Path, quantize_static, p
                 progress=None) -> dict:
     """Try each rung (method, precision "int8" static or "int8-dynamic", graph, careful[, options]) in
     order; copy the first within its parity (`within`) and size bounds to `out`. `careful` names what
-    stays fp32 (_kept_fp32: True = the sensitive input layer and heads); `options` (dynamic rungs):
-    per_channel, reduce_range. Returns {"ship": method or None, "precision", "parity", "attempts": [...]}."""
+    stays fp32 (_kept_fp32: "input layer and heads", "heads", "recurrent layer" or None); `options`
+    (dynamic rungs): per_channel, reduce_range. Returns {"ship": method or None, "precision", "parity", "attempts": [...]}."""
     import shutil
 
     from .parity import size_within

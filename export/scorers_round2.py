@@ -271,11 +271,11 @@ def int8_onnx(model, fp32: Path, out: Path, calibration, heldout, truth, task: s
         if diff > FP32_TOLERANCE:
             raise ModelError(f"{fp32}: the written-out window encoder differs from torch by {diff:.3g} points")
         ladder = [("static QDQ int8 (window encoder's recurrent layer written out; sequence GRU fp32)", "int8",
-                   unrolled, False),
+                   unrolled, None),
                   ("static QDQ int8, input layer and heads fp32 (window encoder's recurrent layer written out; "
-                   "sequence GRU fp32)", "int8", unrolled, True),
-                  ("dynamic int8", "int8-dynamic", fp32, False),
-                  ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, True),
+                   "sequence GRU fp32)", "int8", unrolled, "input layer and heads"),
+                  ("dynamic int8", "int8-dynamic", fp32, None),
+                  ("dynamic int8, input layer and heads fp32", "int8-dynamic", fp32, "input layer and heads"),
                   *dynamic_rungs(fp32, None)]
         return int8_ladder(ladder, fp32, out, Path(scratch),
                            lambda graph, candidate, exclude: _static_qdq(graph, candidate, calibration, exclude),

@@ -79,7 +79,7 @@ def test_per_channel_weights_keep_a_column_of_small_weights(mlp, tmp_path):
 
 def test_a_rung_that_keeps_the_heads_fp32_quantises_only_the_rest(mlp, tmp_path):
     assert _kept_fp32(mlp, "heads") == ["head"]             # the weight of width N_OUT = 5
-    assert _kept_fp32(mlp, False) == []
+    assert _kept_fp32(mlp, None) == []
     out = quantize_dynamic_int8(mlp, tmp_path / "heads.onnx", exclude=_kept_fp32(mlp, "heads"))
     # the quantiser splits Gemm into MatMul + Add before matching names: the head must stay a float MatMul
     ops = op_types(out)
@@ -118,9 +118,9 @@ def test_the_ladder_ships_the_first_rung_within_bounds_with_every_attempt(mlp, t
         model = onnx.load(str(candidate))
         return {"scales": max(int(np.prod(i.dims)) for i in model.graph.initializer if i.name.endswith("scale"))}
 
-    ladder = [("dynamic int8", "int8-dynamic", mlp, False),
-              ("dynamic int8, per-channel weights", "int8-dynamic", mlp, False, {"per_channel": True}),
-              ("never reached", "int8-dynamic", mlp, False)]
+    ladder = [("dynamic int8", "int8-dynamic", mlp, None),
+              ("dynamic int8, per-channel weights", "int8-dynamic", mlp, None, {"per_channel": True}),
+              ("never reached", "int8-dynamic", mlp, None)]
     out = tmp_path / "shipped.onnx"
     result = int8_ladder(ladder, mlp, out, tmp_path, None, scales,
                          lambda p: None if p["scales"] > 1 else "one scale per tensor")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.config.features import AudioConfig
-from edge.features.audio import extract_audio_features
+from edge.features.audio import AudioFeatures, extract_audio_features
 from edge.features.sequence import FeatureSequence, feature_sequence
 
 from .corpus_spec import DanceSpec, MusicSpec, Spec
@@ -40,6 +40,9 @@ class Record:
     labels: Labels
     sizes: dict                 # fault sizes the labels were computed from (augmentation rescales time ones)
     meta: dict
+    # The audio measurements the sequence was built from (music): for passes that need more than its 20
+    # features (training/scorers/round2_fine.py). Not stored in the shards.
+    audio: AudioFeatures | None = None
 
 
 def _accompaniment(beats: np.ndarray, duration: float, beats_per_bar: int, transpose: int) -> np.ndarray:
@@ -110,7 +113,7 @@ def render_music(spec: MusicSpec) -> Record:
                            "note_onsets_s": [round(n.onset_s, 4) for n in performance.notes],
                            "note_pitches": [round(n.pitch, 3) for n in performance.notes]}
     return Record(spec.id, "music", spec.group, spec.family, spec.variant, sequence,
-                  label("music", sizes), sizes, meta)
+                  label("music", sizes), sizes, meta, audio)
 
 
 def render(spec: Spec) -> Record:

@@ -24,7 +24,6 @@ compares them on the same test clips and bootstrap replicates.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from pathlib import Path
@@ -42,33 +41,12 @@ ONSET_CHANNELS = [FINE_COLUMN[n] for n in ("fine_onset", "onset_offset_ms", "gri
 BEAT_PHASE = [AUDIO_NAMES.index("beat_phase_sin"), AUDIO_NAMES.index("beat_phase_cos")]
 
 
-@contextlib.contextmanager
-def _keeping_audio():
-    """Keep the AudioFeatures `corpus_render` computes (it calls the module global)."""
-    from training.data import corpus_render
-
-    seen: dict = {}
-    real = corpus_render.extract_audio_features
-
-    def features(samples, cfg, *a, **k):
-        seen["audio"] = real(samples, cfg, *a, **k)
-        seen["duration"] = len(samples) / cfg.sample_rate
-        return seen["audio"]
-
-    corpus_render.extract_audio_features = features
-    try:
-        yield seen
-    finally:
-        corpus_render.extract_audio_features = real
-
-
 def fine_clip(spec) -> tuple[np.ndarray, np.ndarray]:
     """(fine channels (T, N_FINE), the 20 audio features the corpus stored, recomputed) of a music recipe."""
     from training.data.corpus_render import render
 
-    with _keeping_audio() as seen:
-        record = render(spec)
-    return fine_frames(seen["audio"], record.sequence.times), record.sequence.audio
+    record = render(spec)
+    return fine_frames(record.audio, record.sequence.times), record.sequence.audio
 
 
 def _fine_row(spec) -> tuple[dict, dict]:
