@@ -48,6 +48,18 @@ def test_kick_flux_marks_the_beats_where_the_low_band_marks_the_offbeat_bass(ren
     assert strength_at(fluxes.kick, beats).mean() > 1.5 * strength_at(fluxes.kick, offbeats).mean()
 
 
+def test_fluxes_and_kit_do_not_follow_the_recording_level(renders):
+    """A microphone 26 dB quieter or 12 dB hotter hears the same accents (the log compression used to
+    move with the level: quiet takes lost their kit, hot ones without drums gained one)."""
+    r = renders["house"]
+    hop = SETTINGS.audio.hop_size
+    at = {gain: band_fluxes(gain * r.audio, r.sample_rate, hop) for gain in (1.0, 0.05, 4.0)}
+    for gain in (0.05, 4.0):
+        for band in ("low", "full", "kick"):
+            np.testing.assert_allclose(getattr(at[gain], band), getattr(at[1.0], band), rtol=1e-3, atol=1e-3)
+        assert at[gain].kit == pytest.approx(at[1.0].kit, abs=1e-3) and at[1.0].kit > 0.5
+
+
 def test_groove_beats_follow_the_bars_and_the_meter():
     rng = np.random.default_rng(0)
     drums, bass, chords, beats = groove_hits(GROOVES["waltz"], 120, 4, 0.5, rng)
