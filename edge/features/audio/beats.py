@@ -129,24 +129,6 @@ def onset_periods(onsets: np.ndarray, min_period: float, max_period: float, reso
     return [k * resolution for k in peaks[:n_peaks]]
 
 
-def beat_onset_fit(beats: np.ndarray, onsets: np.ndarray, period: float) -> float:
-    """F-measure of beats against onsets (a match within 10 % of a period): how well a pulse explains the notes.
-
-    Too fast a pulse leaves beats without notes (precision falls); too slow leaves notes between beats
-    (recall falls); the music's pulse does both best. A melody of even notes cannot tell its beat from
-    its half-beat (no accent, no long note marks either): it reads at the faster of the two.
-    """
-    if len(beats) == 0 or len(onsets) == 0:
-        return 0.0
-    tolerance = 0.1 * period
-    precision = np.mean(_distance_to_nearest(beats, onsets) <= tolerance)
-    # Recall weighs each note by how long it lasts: long notes mark beats, quick ones fill between them.
-    on_beat = _distance_to_nearest(onsets, beats) <= tolerance
-    length = np.minimum(np.diff(np.append(onsets, onsets[-1] + period)), 2 * period)
-    recall = float(np.sum(length * on_beat) / np.sum(length))
-    return float(2 * precision * recall / (precision + recall)) if precision + recall > 0 else 0.0
-
-
 def refine_beats(beats: np.ndarray, onsets: np.ndarray, envelope: np.ndarray, hop_s: float, *,
                  max_bpm: float = 220.0, min_bpm: float = 40.0, start_s: float = 0.0,
                  fluxes: BandFluxes | None = None, cues: LevelCues | None = None, harmony: HarmonyCurves | None = None
@@ -310,10 +292,6 @@ def nearest_distance(times: np.ndarray, targets: np.ndarray) -> np.ndarray:
     idx = np.clip(np.searchsorted(targets, times), 1, len(targets) - 1)
     left, right = targets[idx - 1], targets[idx]
     return np.where(np.abs(times - left) <= np.abs(times - right), times - left, times - right)
-
-
-def _distance_to_nearest(times: np.ndarray, onsets: np.ndarray) -> np.ndarray:
-    return np.abs(nearest_distance(times, onsets))
 
 
 def _snap(times: np.ndarray, onsets: np.ndarray, tolerance: float) -> np.ndarray:
