@@ -5,6 +5,7 @@ beat F-measure, and dance beat alignment with the audio on the beat, 250 ms late
     .venv/bin/python bench/frontend_accuracy.py --no-dance # music only (about 2 minutes on 2 cores)
     .venv/bin/python bench/frontend_accuracy.py --tuning   # the 34 development-only tuning renders (prints)
     .venv/bin/python bench/frontend_accuracy.py --room     # the same renders heard in a room → frontend_accuracy_room.json
+    .venv/bin/python bench/frontend_accuracy.py --gain-db -20 --no-fresh   # recorded 20 dB quieter → frontend_accuracy_gain-20.json
 
 Music: 46 renders of whole polyphonic music21 scores (training/data/rhythm_renders.py): Bach chorales
 in four voices, string quartets, piano pieces (Joplin, Mozart, Clara Schumann) on piano, organ, strings
@@ -39,6 +40,7 @@ of them (`--grooves-seed 7` and a 22-render draw before it); the figures come fr
 
 `--room`: every score render and groove as a microphone in a room hears it (training/data/room.py: RT60
 ROOM["rt60_s"], direct-to-reverberant ratio ROOM["drr_db"], noise at ROOM["snr_db"]), beside the clean reading.
+`--gain-db G`: every render G dB quieter or louder (a microphone's gain); the reading should not move.
 
 Dance: DeepMimic motions rendered with pybullet to a drum-and-bass backing, analysed by `analyze()`
 with the audio on the beat, 250 ms late and half a beat late (the case a doubled beat grid hid).
@@ -71,6 +73,7 @@ FRESH_SEED = 303
 GROOVE_TEMPI = 3          # renders per groove
 DANCE = [("dance_a", 104, 21), ("dance_b", 126, 22), ("walk", 96, 23)]
 OCTAVES = (0.5, 2.0, 1 / 3, 3.0)
+TARGETS = {"written_level": 0.95, "beat_f": 0.9}     # issue 9: share of renders at the written level, mean beat F
 
 
 def music_cases() -> list[tuple[str, float, str, bool]]:
@@ -116,13 +119,17 @@ def tuning_cases() -> list[tuple[str, float, str, bool]]:
     return cases
 
 
-def _heard(audio: np.ndarray, sample_rate: int, room: list) -> np.ndarray:
-    """The render itself, or (with `room` = [True]) as a microphone in ROOM hears it."""
-    if not (room and room[0]):
-        return audio
-    from training.data.room import room_recording
+def _heard(audio: np.ndarray, sample_rate: int, hearing: list) -> np.ndarray:
+    """The render itself; with `hearing` = [room, gain_db], as a microphone in ROOM hears it (if room) at
+    gain_db dB (clipped at full scale, as a recorder would)."""
+    room, gain_db = (list(hearing) + [False, 0.0])[:2]
+    if room:
+        from training.data.room import room_recording
 
-    return room_recording(audio, sample_rate, **ROOM)
+        audio = room_recording(audio, sample_rate, **ROOM)
+    if gain_db:
+        audio = np.clip(audio * np.float32(10.0 ** (gain_db / 20.0)), -1.0, 1.0).astype(np.float32)
+    return audio
 
 
 def _tempo_rows(truth: float, measured: float | None) -> dict:
@@ -141,10 +148,10 @@ def run_music_case(args) -> dict:
     from edge.features.notes import read_midi, read_midi_meter
     from training.data.rhythm_renders import render_piece
 
-    piece_id, bpm, instrument, drums, scratch, *room = args
+    piece_id, bpm, instrument, drums, scratch, *hearing = args
     render = render_piece(scratch, piece_id, bpm=bpm, instrument=instrument, drums=drums)
     settings = Settings()
-    audio = extract_audio_features(_heard(render.audio, render.sample_rate, room), settings.audio)
+    audio = extract_audio_features(_heard(render.audio, render.sample_rate, hearing), settings.audio)
     meter = read_midi_meter(render.reference_midi)
     period = 60.0 / meter.beat_bpm     # the reference's written beat, and its notes in those beats (as analysis.py)
     notes_beats = read_midi(render.reference_midi).onsets / period
@@ -182,9 +189,9 @@ def run_groove_case(args) -> dict:
     from edge.features.audio import extract_audio_features
     from training.data.grooves import render_groove
 
-    name, bpm, seed, scratch, *room = args
+    name, bpm, seed, scratch, *hearing = args
     render = render_groove(scratch, name, bpm=bpm, seed=seed)
-    audio = extract_audio_features(_heard(render.audio, render.sample_rate, room), Settings().audio)
+    audio = extract_audio_features(_heard(render.audio, render.sample_rate, hearing), Settings().audio)
     level = audio.tempo_level
     row = {"groove": name, "meter": render.meter, "truth_bpm": bpm, "seed": seed,
            **_tempo_rows(bpm, audio.tempo_bpm),
@@ -276,6 +283,10 @@ def summarise(music: list[dict], dance: list[dict]) -> dict:
             if rows:
                 summary[f"{name}_written_level"] = share(rows, "written_level")
                 summary[f"{name}_beat_f_mean"] = mean_f(rows)
+    # The issue's targets, read audio-only and with every cue (the reference's tempo and meter).
+    for cues, sub in (("audio_only", None), ("with_reference", "with_reference")):
+        level = float(np.mean([(r[sub] if sub else r)["written_level"] for r in music]))
+        summary[f"targets_met_{cues}"] = bool(level >= TARGETS["written_level"] and mean_f(music, sub) >= TARGETS["beat_f"])
     for meter in sorted({r["meter"] for r in music}):
         summary[f"written_level_{meter}"] = share([r for r in music if r["meter"] == meter], "written_level")
     if dance:
@@ -291,26 +302,29 @@ def main() -> None:
     parser.add_argument("--no-grooves", action="store_true", help="skip the drum-kit grooves")
     parser.add_argument("--room", action="store_true",
                         help="the renders heard in a room (reverb and noise); no dance; writes frontend_accuracy_room.json")
+    parser.add_argument("--gain-db", type=float, default=0.0,
+                        help="the renders G dB quieter (<0) or louder; no dance; writes frontend_accuracy_gain<G>.json")
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh pieces (FRESH_SCORES)")
     parser.add_argument("--grooves-seed", type=int, default=GROOVE_SEED, help="the draw of groove tempi")
     parser.add_argument("--tuning", action="store_true",
                         help="only the development-only tuning renders; print their summary, write nothing")
     args = parser.parse_args()
+    hearing = (args.room, args.gain_db)
     if args.tuning:
         with tempfile.TemporaryDirectory() as tmp, Pool(args.workers) as pool:
-            music = pool.map(run_music_case, [(*c, tmp) for c in tuning_cases()])
+            music = pool.map(run_music_case, [(*c, tmp, *hearing) for c in tuning_cases()])
         print(json.dumps(summarise(music, []), indent=2))
         return
-    if args.room:
+    if args.room or args.gain_db:
         args.no_dance = True
     with tempfile.TemporaryDirectory() as tmp:
-        cases = [(*c, tmp, args.room) for c in music_cases()]
+        cases = [(*c, tmp, *hearing) for c in music_cases()]
         with Pool(args.workers) as pool:
             music = pool.map(run_music_case, cases)
             fresh = [] if args.no_fresh else [{**row, "held_out": True} for row in pool.map(
-                run_music_case, [(*c, tmp, args.room) for c in fresh_cases()])]
+                run_music_case, [(*c, tmp, *hearing) for c in fresh_cases()])]
             grooves = [] if args.no_grooves else pool.map(
-                run_groove_case, [(*c, tmp, args.room) for c in groove_cases(args.grooves_seed)])
+                run_groove_case, [(*c, tmp, *hearing) for c in groove_cases(args.grooves_seed)])
         dance = [] if args.no_dance else run_dance(Path(tmp))
     result = {"music": music, "fresh": fresh, "grooves": grooves, "dance": dance,
               "summary": {**summarise(music, dance), **summarise_grooves(grooves)}}
@@ -318,7 +332,10 @@ def main() -> None:
         result["summary"]["fresh"] = summarise(fresh, [])
     if args.room:
         result["room"] = ROOM
-    out = ROOT / "bench" / "results" / ("frontend_accuracy_room.json" if args.room else "frontend_accuracy.json")
+    if args.gain_db:
+        result["gain_db"] = args.gain_db
+    name = "frontend_accuracy" + ("_room" if args.room else "") + (f"_gain{args.gain_db:+g}" if args.gain_db else "")
+    out = ROOT / "bench" / "results" / f"{name}.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result["summary"], indent=2))
 
