@@ -167,7 +167,7 @@ def run_music_case(args) -> dict:
            "held_out": piece_id in HELD_OUT_PIECES or instrument in HELD_OUT_INSTRUMENTS,
            **_tempo_rows(bpm, audio.tempo_bpm), "beat_f": f_measure(audio.beats_s),
            "confidence": level.confidence if level else None, "ambiguous": level.ambiguous if level else None,
-           "level_cues": level.cues if level else None}
+           "level_cues": level.cues if level else None, "kit": _kit(audio)}
     ref = _tempo_rows(bpm, with_ref.tempo_bpm)
     row["with_reference"] = {**ref, "beat_f": f_measure(with_ref.beats_s)}
     print(json.dumps(row), file=sys.stderr, flush=True)
@@ -196,9 +196,16 @@ def run_groove_case(args) -> dict:
     row = {"groove": name, "meter": render.meter, "truth_bpm": bpm, "seed": seed,
            **_tempo_rows(bpm, audio.tempo_bpm),
            "beat_f": round(float(mir_eval.beat.f_measure(render.beats_s, np.asarray(audio.beats_s), 0.07)), 3),
-           "confidence": level.confidence if level else None, "ambiguous": level.ambiguous if level else None}
+           "confidence": level.confidence if level else None, "ambiguous": level.ambiguous if level else None,
+           "kit": _kit(audio)}
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
+
+
+def _kit(audio) -> float | None:
+    """How far a drum kit drives the low band (tempo_level.BandFluxes.kit): ~1 for a band, 0 for the scores'
+    instruments (their light kick too)."""
+    return None if audio.fluxes is None else round(audio.fluxes.kit, 2)
 
 
 def run_dance(tmp: Path) -> list[dict]:
@@ -241,6 +248,7 @@ def summarise_grooves(grooves: list[dict]) -> dict:
             "groove_beat_f_mean": round(float(np.mean([r["beat_f"] for r in grooves])), 3),
             # A grid at the right tempo on the off-beats scores F = 0: dancing on the beat would read as off it.
             "groove_on_the_beat_among_right_tempo": f"{sum(r['beat_f'] >= 0.5 for r in right)}/{len(right)}",
+            "groove_read_as_a_kit": f"{sum((r['kit'] or 0) >= 0.5 for r in grooves)}/{len(grooves)}",
             "groove_ambiguous_flagged_among_wrong": f"{sum(bool(r['ambiguous']) for r in grooves if not r['written_level'])}"
                                                     f"/{len(grooves) - len(right)}"}
 
@@ -268,6 +276,7 @@ def summarise(music: list[dict], dance: list[dict]) -> dict:
         "with_reference_beat_f_mean": mean_f(music, "with_reference"),
         "ambiguous_flagged_among_wrong": share([r for r in music if not r["written_level"]], "ambiguous"),
         "ambiguous_flagged_among_right": share([r for r in music if r["written_level"]], "ambiguous"),
+        "read_as_a_kit": f"{sum((r['kit'] or 0) > 0 for r in music)}/{len(music)}",
     }
     if dev and held:      # the fresh pieces are all held out: no split to report
         summary.update({
