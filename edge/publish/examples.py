@@ -79,9 +79,10 @@ def examples() -> dict[str, dict[str, Any]]:
             DEVICE, uptime_s=3600.0, accepting_takes=True,
             capture={"fps": 30.0, "frames_dropped": 0, "audio_chunks_dropped": 0,
                      "devices": [{"name": "camera 0", "state": "ok", "reconnects": 0, "gone_s": None,
-                                  "last_error": None},
+                                  "gone_s_total": 0.0, "last_error": None},
                                  {"name": "microphone 'USB Audio'", "state": "ok", "reconnects": 1,
-                                  "gone_s": None, "last_error": "microphone 'USB Audio': recording failed: "
+                                  "gone_s": None, "gone_s_total": 4.2,
+                                  "last_error": "microphone 'USB Audio': recording failed: "
                                                                 "[Errno -9999] Unanticipated host error"}]},
             pose={"fps": 15.0, "target_fps": 15.0, "frames_skipped": 54000},
             queues={"frames": 1, "audio": 0, "windows": 0}, live_latency_ms={"p50": 140.0, "p95": 310.0},

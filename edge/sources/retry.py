@@ -78,8 +78,11 @@ class Reopening(Source):
 
     def status(self) -> dict:
         gone = self.gone_at
+        away = None if gone is None else time.monotonic() - gone
         return {"name": self.name, "state": self.state, "reconnects": self.reconnects,
-                "gone_s": None if gone is None else round(time.monotonic() - gone, 1),
+                "gone_s": None if away is None else round(away, 1),
+                # every outage since start, the current one included: what a venue's uptime report needs
+                "gone_s_total": round(self.gone_s_total + (away or 0.0), 1),
                 "last_error": self.last_error}
 
     def __iter__(self) -> Iterator[Item]:

@@ -48,6 +48,11 @@ def test_a_stream_that_drops_is_reopened_and_its_timeline_goes_on():
         server.stop()
     assert "reconnecting" in states                        # the gap was seen and reported
     assert camera.status()["reconnects"] == 1 and camera.attempts >= 2
+    # the outage is kept once the camera is back: as long as the server was down (2.5 s), less the time to
+    # notice (at most a read timeout), plus the time to reopen
+    total = camera.status()["gone_s_total"]
+    assert back - gone_at - settings.capture.camera.read_timeout_s - 0.2 <= total
+    assert total <= back - gone_at + settings.capture.reopen_max_s + 1.5
     first_after = frames[before][0]
     # frames the server sent before it died may still have been in the pipe: the new connection's first
     # frame is the first one at least a frame period into the new stream
