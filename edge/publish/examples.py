@@ -81,7 +81,7 @@ def examples() -> dict[str, dict[str, Any]]:
                      "devices": [{"name": "camera 0", "state": "ok", "reconnects": 0, "gone_s": None,
                                   "gone_s_total": 0.0, "last_error": None},
                                  {"name": "microphone 'USB Audio'", "state": "ok", "reconnects": 1,
-                                  "gone_s": None, "gone_s_total": 4.2, "lost_sample_gaps": 0,
+                                  "gone_s": None, "gone_s_total": 4.2,
                                   "last_error": "microphone 'USB Audio': recording failed: "
                                                                 "[Errno -9999] Unanticipated host error"}]},
             pose={"fps": 15.0, "target_fps": 15.0, "frames_skipped": 54000},

@@ -9,8 +9,7 @@ the fault table (capture resumes within 5 s of the device returning: docs/deploy
   same `origin`); a stream that stamps its own time ("stream" timestamps restart at 0 when reopened)
   is shifted to continue after the last frame plus the time it was away. Frame indices keep counting.
 - `status()` says what the device is doing, for `health.capture.devices`: `ok` or `reconnecting`, since
-  when, how many times it came back, for how long in all, the last error; for a microphone, how many times
-  it lost samples (an overflow while the box was busy), across reopens.
+  when, how many times it came back, the last error.
 - The first open is the caller's: a device that is not there at start fails at once with its error
   (`perfscore run` then exits and systemd retries), only a device that worked is waited for.
 """
@@ -47,9 +46,6 @@ class Reopening(Source):
         self.gone_at: float | None = None   # monotonic time it failed (while reconnecting)
         self.last_error: str | None = None
         self.gone_s_total = 0.0
-        # A microphone counts its overflows; a reopened one starts again from 0, so the closed ones' are kept.
-        self._counts_lost = hasattr(first, "lost_sample_gaps")
-        self._lost_before = 0
 
     # A combiner (LiveSource) sets one origin on every device before capture starts.
     @property
@@ -81,15 +77,14 @@ class Reopening(Source):
         return int(getattr(self._inner, "dropped_audio", 0) or 0)
 
     def status(self) -> dict:
-        gone = self.gone_at
+        with self._lock:      # the health thread asks while capture may be bringing the device back
+            gone, state, total, error = self.gone_at, self.state, self.gone_s_total, self.last_error
         away = None if gone is None else time.monotonic() - gone
-        return {"name": self.name, "state": self.state, "reconnects": self.reconnects,
+        return {"name": self.name, "state": state, "reconnects": self.reconnects,
                 "gone_s": None if away is None else round(away, 1),
                 # every outage since start, the current one included: what a venue's uptime report needs
-                "gone_s_total": round(self.gone_s_total + (away or 0.0), 1),
-                "last_error": self.last_error,
-                **({"lost_sample_gaps": self._lost_before + int(getattr(self._inner, "lost_sample_gaps", 0))}
-                   if self._counts_lost else {})}
+                "gone_s_total": round(total + (away or 0.0), 1),
+                "last_error": error}
 
     def __iter__(self) -> Iterator[Item]:
         index_offset = 0          # frame indices keep counting across reopens
@@ -129,7 +124,6 @@ class Reopening(Source):
     def _gone(self, exc: MediaError) -> None:
         with self._lock:
             self.state, self.gone_at, self.last_error = "reconnecting", time.monotonic(), str(exc)
-            self._lost_before += int(getattr(self._inner, "lost_sample_gaps", 0))
             self._inner = None
         log.warning("%s is gone (%s); reopening with back-off up to %.1f s", self.name, exc, self.max_s)
 
