@@ -122,7 +122,7 @@ def tuning_cases() -> list[tuple[str, float, str, bool]]:
 def _heard(audio: np.ndarray, sample_rate: int, hearing: list) -> np.ndarray:
     """The render itself; with `hearing` = [room, gain_db], as a microphone in ROOM hears it (if room) at
     gain_db dB (clipped at full scale, as a recorder would)."""
-    room, gain_db = (list(hearing) + [False, 0.0])[:2]
+    room, gain_db = hearing or (False, 0.0)
     if room:
         from training.data.room import room_recording
 

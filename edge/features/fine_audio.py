@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .audio import AudioFeatures
-from .sequence import FRAME_RATE
+from .sequence import frame_means, frame_of
 
 FINE_NAMES = ("fine_onset", "onset_offset_ms", "grid_deviation_ms", "note_peak_db", "cents") + tuple(
     f"chroma_{k}" for k in range(12))
@@ -40,17 +40,6 @@ CHROMA = slice(FINE_COLUMN["chroma_0"], FINE_COLUMN["chroma_0"] + 12)
 GRID_DIVISIONS = 4           # quarter-beats: where melody notes fall (eighths and sixteenths at most tempi)
 GRID_SPAN = 4                # beats either side of a beat in the line that smooths it (tempo may drift)
 FINE_LAYOUT = "perfscore.fine-audio/1"
-
-
-def frame_times(duration_s: float) -> np.ndarray:
-    """Model-frame centres of a take (`sequence.feature_sequence`'s timeline)."""
-    return (np.arange(int(np.floor(duration_s * FRAME_RATE))) + 0.5) / FRAME_RATE
-
-
-def frame_of(t: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Index of the model frame whose span [centre − ½ frame, centre + ½ frame) holds each time (−1 or
-    len(times) outside)."""
-    return np.searchsorted(times - 0.5 / FRAME_RATE, np.asarray(t, float), side="right") - 1
 
 
 def steady_grid(beats: np.ndarray, span: int = GRID_SPAN) -> np.ndarray:
@@ -147,10 +136,7 @@ def fine_frames(audio: AudioFeatures | None, times: np.ndarray) -> np.ndarray:
     cents = cents_off(audio.f0_midi())
     m = min(len(cents), len(audio.f0_times))
     voiced = np.isfinite(cents[:m])
-    bins = frame_of(audio.f0_times[:m][voiced], times)
-    valid = (bins >= 0) & (bins < len(times))
-    counts = np.bincount(bins[valid], minlength=len(times))
-    sums = np.bincount(bins[valid], weights=cents[:m][voiced][valid], minlength=len(times))
-    out[:, FINE_COLUMN["cents"]] = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+    out[:, FINE_COLUMN["cents"]] = frame_means(frame_of(audio.f0_times[:m][voiced], times), cents[:m][voiced],
+                                               len(times))
     out[:, CHROMA] = chroma_at(audio, times)
     return out

@@ -58,6 +58,25 @@ class FeatureSequence:
         return len(self.times)
 
 
+def frame_times(duration_s: float) -> np.ndarray:
+    """Model-frame centres of a take: (k + ½) / FRAME_RATE for every whole frame."""
+    return (np.arange(int(np.floor(duration_s * FRAME_RATE))) + 0.5) / FRAME_RATE
+
+
+def frame_of(t: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Index of the model frame whose span [centre − ½ frame, centre + ½ frame) holds each time (−1 or
+    len(times) outside)."""
+    return np.searchsorted(times - 0.5 / FRAME_RATE, np.asarray(t, float), side="right") - 1
+
+
+def frame_means(bins: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Mean of `values` per model frame (`bins` from frame_of; outside ones ignored), 0 where none fell."""
+    valid = (bins >= 0) & (bins < n)
+    counts = np.bincount(bins[valid], minlength=n)
+    sums = np.bincount(bins[valid], weights=values[valid], minlength=n)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+
+
 def pose_features(track: PoseTrack | None, times: np.ndarray, mirror: bool = False) -> np.ndarray:
     out = np.zeros((len(times), POSE_DIM), np.float32)
     if track is None or len(track) == 0 or track.person_frames == 0:
@@ -95,14 +114,12 @@ def audio_features(audio: AudioFeatures | None, times: np.ndarray) -> np.ndarray
     mfcc = audio.mfcc[:n] / 50.0
     per_hop = np.column_stack([env, onset, loud, pitch, voiced, np.sin(phase), np.cos(phase), mfcc]).astype(np.float32)
     # Pool the ~86 audio frames per second into model frames.
-    bins = np.searchsorted(times - 0.5 / FRAME_RATE, audio.frame_times, side="right") - 1
+    bins = frame_of(audio.frame_times, times)
     valid = (bins >= 0) & (bins < len(times))
-    for col, pooled_max in ((0, True), (1, True)):
+    for col in (0, 1):
         np.maximum.at(out[:, col], bins[valid], per_hop[valid, col])
-    counts = np.bincount(bins[valid], minlength=len(times)).astype(np.float32)
     for col in range(2, AUDIO_DIM):
-        sums = np.bincount(bins[valid], weights=per_hop[valid, col], minlength=len(times))
-        out[:, col] = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+        out[:, col] = frame_means(bins, per_hop[:, col], len(times))
     return out
 
 
@@ -118,5 +135,5 @@ def _beat_phase(beats: np.ndarray, times: np.ndarray) -> np.ndarray:
 def feature_sequence(pose: PoseTrack | None, audio: AudioFeatures | None, duration_s: float,
                      mirror: bool = False) -> FeatureSequence:
     """The model-input sequence of a whole recording."""
-    times = (np.arange(int(np.floor(duration_s * FRAME_RATE))) + 0.5) / FRAME_RATE
+    times = frame_times(duration_s)
     return FeatureSequence(times, pose_features(pose, times, mirror), audio_features(audio, times))

@@ -5,9 +5,8 @@ import pytest
 
 from edge.config.features import AudioConfig
 from edge.features.audio import extract_audio_features
-from edge.features.fine_audio import (CHROMA, FINE_COLUMN, N_FINE, fine_frames, frame_of, frame_times,
-                                       grid_deviation_s, steady_grid)
-from edge.features.sequence import FRAME_RATE, feature_sequence
+from edge.features.fine_audio import CHROMA, FINE_COLUMN, N_FINE, fine_frames, grid_deviation_s, steady_grid
+from edge.features.sequence import FRAME_RATE, feature_sequence, frame_of, frame_times
 from training.data.signals import tone_at, tones_at_onsets
 
 CONFIG = AudioConfig()

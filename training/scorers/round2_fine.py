@@ -96,17 +96,21 @@ def load_fine(folder: str | Path) -> tuple[dict, dict, dict]:
 
 # ---------------------------------------------------------------- the task
 
+def without_fine(entries: list[dict], fine: tuple[dict, dict, dict]) -> dict[str, str]:
+    """id → why, for the music clips the fine pass failed on or has not reached (dance clips need none)."""
+    rows, frames, _ = fine
+    return {e["id"]: rows.get(e["id"], {}).get("error", "not computed") for e in entries
+            if e["discipline"] == "music" and (e["id"] not in frames or "error" in rows.get(e["id"], {}))}
+
+
 def fine_task_clips(corpus, fine: tuple[dict, dict, dict], visible_only: bool = True):
     """round2.task_clips with the fine block after the 72 features: music clips their channels (a clip
     whose pass failed or was not run is left out, listed in `excluded`), dance clips zeros."""
     from .round2 import task_clips
 
     rows, frames, audio = fine
-    keep = {e["id"] for e in corpus.entries if e["discipline"] == "dance"
-            or (e["id"] in frames and "error" not in rows.get(e["id"], {}))}
-    excluded = {e["id"]: rows.get(e["id"], {}).get("error", "not computed") for e in corpus.entries
-                if e["id"] not in keep}
-    sub = corpus.select(lambda e: e["id"] in keep)
+    excluded = without_fine(corpus.entries, fine)
+    sub = corpus.select(lambda e: e["id"] not in excluded)
     clips = task_clips(sub, visible_only=visible_only)
     for i, e in enumerate(clips.entries):
         n = len(clips.frames[i])
@@ -139,8 +143,7 @@ def time_scale_fine(fine: np.ndarray, s: float, n: int) -> np.ndarray:
     """(T, N_FINE) → (n, N_FINE) as data.time_scale resamples the 72 (n = round(T·s)): level, cents and
     chroma by nearest frame; each onset moved to the frame its time × s falls in, with its offset inside
     that frame recomputed and its grid deviation × s."""
-    from edge.features.fine_audio import frame_of, frame_times
-    from edge.features.sequence import FRAME_RATE
+    from edge.features.sequence import FRAME_RATE, frame_of, frame_times
 
     t = len(fine)
     pos = np.clip(np.arange(n) / s, 0, t - 1)
@@ -214,6 +217,8 @@ FINE_RESULTS = "fine_inputs.json"
 COMPARED = {"music_rhythm_spearman": "music/rhythm/spearman", "music_expression_spearman": "music/expression/spearman",
             "music_technique_spearman": "music/technique/spearman", "overall_mae": "overall_mae",
             "band_accuracy": "band_accuracy"}
+LABELS = {"music_rhythm_spearman": "music rhythm ρ", "music_expression_spearman": "music expression ρ",
+          "music_technique_spearman": "music technique ρ", "overall_mae": "overall MAE", "band_accuracy": "band accuracy %"}
 
 
 def run_fine_experiment(corpus: Path, out: Path, work: Path, models=FINE_MODELS, max_epochs: int = 16,
@@ -231,8 +236,7 @@ def run_fine_experiment(corpus: Path, out: Path, work: Path, models=FINE_MODELS,
     fine = load_fine(Path(corpus) / "fine")
     rows, frames, _ = fine
     # Both arms on the same clips: a music clip without fine channels is left out of the baseline too.
-    missing = {e["id"]: rows.get(e["id"], {}).get("error", "not computed") for e in data.entries
-               if e["discipline"] == "music" and (e["id"] not in frames or "error" in rows.get(e["id"], {}))}
+    missing = without_fine(data.entries, fine)
     data = data.select(lambda e: e["id"] not in missing)
     run = Round2Run(Path(corpus), Path(out), Path(work), tuple(models), ("without_reference", "without_reference_fine"),
                     max_epochs, n_bootstrap, seed, command)
@@ -354,11 +358,8 @@ def fine_lines(out: Path) -> list[str]:
               for p in sorted(Path(out).glob("fine_inputs_seed*.json"))}
     lines = fine_markdown(main)
     if not others:
-        runs = [{k: {name: _moved(name, c["fine_minus_baseline"]) for name, c in rows.items()}
-                 for k, rows in main["compared"].items()}]
-        return lines + [_reading(runs, _rhythm_check(main)), ""]
-    names = {"music_rhythm_spearman": "music rhythm ρ", "music_expression_spearman": "music expression ρ",
-             "overall_mae": "overall MAE", "band_accuracy": "band accuracy %"}
+        return lines + [_reading([moves(main)], _rhythm_check(main)), ""]
+    names = {k: v for k, v in LABELS.items() if k != "music_technique_spearman"}
     lines += ["Other training seeds (each its own training of both arms and its own bootstrap; fine − baseline, "
               "paired 95 % interval):", "", "| model | seed | " + " | ".join(names.values()) + " |",
               "|---|---|" + "---|" * len(names)]
@@ -367,8 +368,7 @@ def fine_lines(out: Path) -> list[str]:
             cells = [_fmt(rows[n]["fine_minus_baseline"], n == "band_accuracy", signed=True) for n in names]
             lines.append(f"| {key} | {seed} | " + " | ".join(cells) + " |")
     lines += ["", "Regenerate a seed: the command above with `--seed N` (writes `fine_inputs_seedN.json`).", ""]
-    runs = [{k: {name: _moved(name, c["fine_minus_baseline"]) for name, c in rows.items()}
-             for k, rows in res["compared"].items()} for res in (main, *others.values())]
+    runs = [moves(res) for res in (main, *others.values())]
     lines += [f"All seeds ({', '.join(str(s) for s in sorted({0, *others}))}): " + _reading(runs, _rhythm_check(main)),
               ""]
     return lines
@@ -386,9 +386,6 @@ def _fmt(m: dict, percent: bool = False, signed: bool = False) -> str:
 def fine_markdown(results: dict) -> list[str]:
     """The README's "Finer inputs" section from fine_inputs.json."""
     meta, compared = results["meta"], results["compared"]
-    names = {"music_rhythm_spearman": "music rhythm ρ", "music_expression_spearman": "music expression ρ",
-             "music_technique_spearman": "music technique ρ", "overall_mae": "overall MAE",
-             "band_accuracy": "band accuracy %"}
     lines = ["## Finer inputs", "",
              "Do sub-frame onset timing, per-note level, cents and chroma move music rhythm and expression? "
              "Regenerate (fine pass over the music clips, training with and without the block, paired bootstrap; "
@@ -405,7 +402,7 @@ def fine_markdown(results: dict) -> list[str]:
         for name, c in rows.items():
             pct = name == "band_accuracy"
             diff = c["fine_minus_baseline"]
-            lines.append(f"| {key} | {names[name]} | {_fmt(c['baseline'], pct)} | {_fmt(c['fine'], pct)} | "
+            lines.append(f"| {key} | {LABELS[name]} | {_fmt(c['baseline'], pct)} | {_fmt(c['fine'], pct)} | "
                          f"{_fmt(diff, pct, signed=True)} | {100 * diff['share_below_zero']:.1f} % |")
     fp = meta["fine_pass"]
     lines += ["", f"Fine pass: {fp['music_clips']} music clips re-rendered from their recipes, {len(fp['failed'])} "
@@ -443,11 +440,15 @@ def _moved(name: str, diff: dict) -> str:
     return "not told apart"
 
 
+def moves(results: dict) -> dict[str, dict[str, str]]:
+    """model → metric → better / worse / not told apart, from the paired intervals of one run."""
+    return {k: {name: _moved(name, c["fine_minus_baseline"]) for name, c in rows.items()}
+            for k, rows in results["compared"].items()}
+
+
 def fine_verdict(results: dict) -> list[str]:
-    """What the paired intervals say, model by model, and what shipping the channels would take."""
-    compared = results["compared"]
-    moved = {k: {name: _moved(name, c["fine_minus_baseline"]) for name, c in rows.items()}
-             for k, rows in compared.items()}
+    """What the paired intervals say, model by model."""
+    moved = moves(results)
     lines = ["Verdict (paired 95 % intervals of fine − baseline, one training seed): " + "; ".join(
         f"{k}: music rhythm ρ {m['music_rhythm_spearman']}, music expression ρ {m['music_expression_spearman']}, "
         f"overall MAE {m['overall_mae']}, band accuracy {m['band_accuracy']}" for k, m in moved.items()) + "."]
