@@ -6,9 +6,9 @@ from the capture rate FFmpeg's resampler converts them.
 
 Timestamps count samples from the first read (so chunks are exactly contiguous); the first one is
 placed on the session's capture clock as "when the read returned − chunk length − input latency",
-but never before the stream was started (the stream starts when iteration does).
-If the device loses samples (an overflow while the box was busy), the wall clock runs ahead of
-the count; past a tolerance the count is re-anchored so audio stays on the common timeline.
+but never before the stream was started (the stream starts when iteration does). A late read is
+not a loss (a sound server holds the samples through a stall); only reads that stay late move the
+count (sample_clock.py).
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from ..errors import MediaError
 from ..native_stderr import native_stderr_to_log
 from .base import AudioChunk, Item, Source, SourceInfo
 from .device import CaptureClock, ReleaseGuard, SharedClockDevice, parse_device
+from .sample_clock import SampleClock
 
 log = logging.getLogger(__name__)
-
-_LOST_SAMPLES_TOLERANCE_S = 0.1
 
 
 def _import_pyaudio():
@@ -93,8 +92,8 @@ class MicrophoneSource(SharedClockDevice, Source):
         self._guard = ReleaseGuard(self._release)
         self._resampler = (av.AudioResampler(format="flt", layout="mono", rate=self.output_rate)
                            if self.output_rate != sample_rate else None)
-        self.lost_sample_gaps = 0
         self.info = SourceInfo(name=self.name, has_video=False, has_audio=True, sample_rate=self.output_rate)
+        self.sample_clock: SampleClock | None = None      # set when iteration starts the stream
 
     def _open(self, pyaudio, device: dict):
         """Mono if the device allows it, else its first two channels (mixed down later)."""
@@ -113,9 +112,7 @@ class MicrophoneSource(SharedClockDevice, Source):
                                     f"{device['defaultSampleRate']:g} Hz): {last_error}")
 
     def __iter__(self) -> Iterator[Item]:
-        anchor: float | None = None      # capture-clock time of the first counted sample
-        counted = 0                      # samples since the anchor, at the capture rate
-        out_emitted = 0                  # samples handed out since the anchor, at the output rate
+        out_emitted = 0                  # samples handed out, at the output rate
         if not self._guard.begin_read():
             return
         try:
@@ -123,7 +120,7 @@ class MicrophoneSource(SharedClockDevice, Source):
         finally:
             self._guard.end_read()
         # No sample can predate the start (a device that is not paced would otherwise seem to have).
-        started_at = self._clock.now()
+        self.sample_clock = SampleClock(self.sample_rate, not_before=self._clock.now())
         while self._guard.begin_read():
             try:
                 data = self._stream.read(self.chunk_frames, exception_on_overflow=False)
@@ -136,16 +133,13 @@ class MicrophoneSource(SharedClockDevice, Source):
             samples = np.frombuffer(data, "<i2").astype(np.float32) * (1.0 / 32768.0)
             if self._channels > 1:
                 samples = samples.reshape(-1, self._channels).mean(axis=1, dtype=np.float32)
-            started = read_at - samples.size / self.sample_rate - self._latency
-            if anchor is None:
-                started = max(started, started_at)
-            if anchor is None or started - (anchor + counted / self.sample_rate) > _LOST_SAMPLES_TOLERANCE_S:
-                if anchor is not None:
-                    self.lost_sample_gaps += 1
-                anchor, counted, out_emitted = started, 0, 0
-            counted += samples.size
+            lost_before = self.sample_clock.lost_s
+            self.sample_clock.count(read_at, samples.size, self._latency)
+            if self.sample_clock.lost_s > lost_before:
+                log.warning("%s: %.2f s of samples lost (the reads fell further behind than the device holds); "
+                            "the audio timeline moves on by as much", self.name, self.sample_clock.lost_s - lost_before)
             for block in self._to_output_rate(samples):
-                yield AudioChunk(t=anchor + out_emitted / self.output_rate, samples=block,
+                yield AudioChunk(t=self.sample_clock.anchor + out_emitted / self.output_rate, samples=block,
                                  sample_rate=self.output_rate)
                 out_emitted += block.size
 
