@@ -5,6 +5,7 @@ beat F-measure, and dance beat alignment with the audio on the beat, 250 ms late
     .venv/bin/python bench/frontend_accuracy.py --no-dance # music only (about 2 minutes on 2 cores)
     .venv/bin/python bench/frontend_accuracy.py --tuning   # the 34 development-only tuning renders (prints)
     .venv/bin/python bench/frontend_accuracy.py --room     # the same renders heard in a room → frontend_accuracy_room.json
+    .venv/bin/python bench/frontend_accuracy.py --room --room-snr-db 35 --no-fresh   # a quieter room → …_room_snr35.json
     .venv/bin/python bench/frontend_accuracy.py --gain-db -20 --no-fresh   # recorded 20 dB quieter → frontend_accuracy_gain-20.json
 
 Music: 46 renders of whole polyphonic music21 scores (training/data/rhythm_renders.py): Bach chorales
@@ -120,13 +121,13 @@ def tuning_cases() -> list[tuple[str, float, str, bool]]:
 
 
 def _heard(audio: np.ndarray, sample_rate: int, hearing: list) -> np.ndarray:
-    """The render itself; with `hearing` = [room, gain_db], as a microphone in ROOM hears it (if room) at
-    gain_db dB (clipped at full scale, as a recorder would)."""
-    room, gain_db = hearing or (False, 0.0)
+    """The render itself; with `hearing` = [room, gain_db], as a microphone in `room` (ROOM's keys, or None)
+    hears it, at gain_db dB (clipped at full scale, as a recorder would)."""
+    room, gain_db = hearing or (None, 0.0)
     if room:
         from training.data.room import room_recording
 
-        audio = room_recording(audio, sample_rate, **ROOM)
+        audio = room_recording(audio, sample_rate, **room)
     if gain_db:
         audio = np.clip(audio * np.float32(10.0 ** (gain_db / 20.0)), -1.0, 1.0).astype(np.float32)
     return audio
@@ -311,6 +312,9 @@ def main() -> None:
     parser.add_argument("--no-grooves", action="store_true", help="skip the drum-kit grooves")
     parser.add_argument("--room", action="store_true",
                         help="the renders heard in a room (reverb and noise); no dance; writes frontend_accuracy_room.json")
+    parser.add_argument("--room-snr-db", type=float, default=None,
+                        help=f"with --room: the noise this far under the music (default {ROOM['snr_db']:g} dB); "
+                             "writes frontend_accuracy_room_snr<S>.json")
     parser.add_argument("--gain-db", type=float, default=0.0,
                         help="the renders G dB quieter (<0) or louder; no dance; writes frontend_accuracy_gain<G>.json")
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh pieces (FRESH_SCORES)")
@@ -318,7 +322,12 @@ def main() -> None:
     parser.add_argument("--tuning", action="store_true",
                         help="only the development-only tuning renders; print their summary, write nothing")
     args = parser.parse_args()
-    hearing = (args.room, args.gain_db)
+    room = None
+    if args.room:
+        room = ROOM if args.room_snr_db is None else {**ROOM, "snr_db": args.room_snr_db}
+    elif args.room_snr_db is not None:
+        parser.error("--room-snr-db needs --room")
+    hearing = (room, args.gain_db)
     if args.tuning:
         with tempfile.TemporaryDirectory() as tmp, Pool(args.workers) as pool:
             music = pool.map(run_music_case, [(*c, tmp, *hearing) for c in tuning_cases()])
@@ -339,11 +348,12 @@ def main() -> None:
               "summary": {**summarise(music, dance), **summarise_grooves(grooves)}}
     if fresh:
         result["summary"]["fresh"] = summarise(fresh, [])
-    if args.room:
-        result["room"] = ROOM
+    if room:
+        result["room"] = room
     if args.gain_db:
         result["gain_db"] = args.gain_db
-    name = "frontend_accuracy" + ("_room" if args.room else "") + (f"_gain{args.gain_db:+g}" if args.gain_db else "")
+    name = ("frontend_accuracy" + ("_room" if room else "") + (f"_snr{room['snr_db']:g}" if room and room != ROOM else "")
+            + (f"_gain{args.gain_db:+g}" if args.gain_db else ""))
     out = ROOT / "bench" / "results" / f"{name}.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result["summary"], indent=2))
