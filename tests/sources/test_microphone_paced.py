@@ -105,4 +105,5 @@ def test_a_stall_of_the_reader_does_not_move_the_audio_timeline(paced_microphone
     assert chunks[first_after][0] < out["stalled_at"] + 0.05           # recorded before the stall ended
     settled = sorted(behind[:first_after - 1])[len(behind[:first_after - 1]) // 2]
     assert -0.02 <= settled <= latency + 0.1
-    assert behind[-1] == pytest.approx(settled, abs=0.06)
+    # The last 20 chunks (0.46 s), read well after the backlog was drained, are as current as before it.
+    assert sorted(behind[-20:])[10] == pytest.approx(settled, abs=0.06)
