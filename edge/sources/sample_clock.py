@@ -20,13 +20,10 @@ CONFIRM_S = 0.5             # how long every read must stay late before samples 
 class SampleClock:
     """The capture-clock time of counted samples: `anchor` + samples counted since it / `sample_rate`."""
 
-    def __init__(self, sample_rate: int, not_before: float, *, tolerance_s: float = LATE_TOLERANCE_S,
-                 confirm_s: float = CONFIRM_S):
+    def __init__(self, sample_rate: int, not_before: float):
         self.sample_rate = sample_rate
         self.not_before = not_before         # no sample predates the stream's start (a device not paced)
-        self.tolerance_s = tolerance_s
-        self.confirm_s = confirm_s
-        self.anchor: float | None = None     # capture-clock time of the first counted sample
+        self.anchor: float | None = None     # capture-clock time of the first counted sample, moved on by each loss
         self.counted = 0
         self.lost_s = 0.0                    # samples' time skipped at the losses found so far
         self.losses = 0
@@ -50,14 +47,14 @@ class SampleClock:
         return self.anchor + self.counted / self.sample_rate
 
     def _check_lost(self, read_at: float, late: float) -> None:
-        if late <= self.tolerance_s:
+        if late <= LATE_TOLERANCE_S:
             self._late_since = None          # the backlog drained: nothing was lost
             return
         if self._late_since is None:
             self._late_since, self._least_late = read_at, late
             return
         self._least_late = min(self._least_late, late)
-        if read_at - self._late_since >= self.confirm_s:
+        if read_at - self._late_since >= CONFIRM_S:
             self.anchor += self._least_late
             self.lost_s += self._least_late
             self.losses += 1
