@@ -45,15 +45,17 @@ def paced_microphone(tmp_path_factory):
     server = subprocess.Popen([PULSEAUDIO, "-n", "-F", str(folder / "daemon.pa"), "--daemonize=no",
                                "--exit-idle-time=-1", "--use-pid-file=no", "--log-target=stderr"],
                               env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 20
-    while not socket.exists():
-        assert server.poll() is None, (folder / "pulseaudio.log").read_text()
-        assert time.monotonic() < deadline, "PulseAudio did not open its socket in 20 s"
-        time.sleep(0.05)
-    yield {**env, "ALSA_CONFIG_PATH": f"{SYSTEM_ALSA_CONF}:{folder / 'asound.conf'}"}
-    server.terminate()
-    server.wait(10)
-    log.close()
+    try:      # stopped by its PID however the start or the tests end
+        deadline = time.monotonic() + 20
+        while not socket.exists():
+            assert server.poll() is None, (folder / "pulseaudio.log").read_text()
+            assert time.monotonic() < deadline, "PulseAudio did not open its socket in 20 s"
+            time.sleep(0.05)
+        yield {**env, "ALSA_CONFIG_PATH": f"{SYSTEM_ALSA_CONF}:{folder / 'asound.conf'}"}
+    finally:
+        server.terminate()
+        server.wait(10)
+        log.close()
 
 
 READER = """
